@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+'use strict';
+// Source build of the addon with cmake-js (the install script's fallback when no prebuild loads).
+// Uses ccache when present and at most as many compile jobs as the machine has cores (max 4: each
+// LibTorch translation unit needs about 1 GB of memory).
+const { spawnSync, execFileSync } = require('child_process');
+const os = require('os');
+const path = require('path');
+
+function has(cmd) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const root = path.resolve(__dirname, '..');
+const mode = process.argv.includes('--configure-only') ? 'configure' : process.argv.includes('build') ? 'build' : 'rebuild';
+const jobs = String(Math.max(1, Math.min(4, os.cpus().length)));
+const args = [require.resolve('cmake-js/bin/cmake-js'), mode, '--parallel', jobs];
+if (has('ninja')) args.push('-G', 'Ninja');
+if (has('ccache') && !process.env.UNIADAPTER_NO_CCACHE) args.push('--CDCMAKE_CXX_COMPILER_LAUNCHER=ccache');
+if (process.env.UNIADAPTER_DEBUG) args.push('--debug');
+const extra = process.argv.slice(2).filter((a) => a !== 'build' && a !== '--configure-only');
+args.push(...extra);
+
+process.stderr.write(`uniadapter: building the native addon from source (${jobs} jobs)\n`);
+const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: jobs } });
+if (r.status !== 0) {
+  process.stderr.write(
+    '\nuniadapter: the native build failed. Run `npx uniadapter doctor` after fixing it; the README\'s\n' +
+      '"Install" and "Troubleshooting" sections list the system packages a source build needs.\n'
+  );
+  process.exit(r.status || 1);
+}
