@@ -1,0 +1,119 @@
+#include "uniadapter/petl_wiring.h"
+
+#include "uniadapter/error.h"
+
+namespace ua {
+
+namespace nn = torch::nn;
+
+void attach_uniadapters(torch::nn::Module& owner, const std::string& list_name, const std::string& visual_list_name,
+                        const PetlConfig& petl, const TaskConfig& task, PetlHosts hosts) {
+  const int64_t n_text = task.text.layers;
+  const int64_t d_text = task.text.hidden;
+  auto list = owner.register_module(list_name, nn::ModuleList());
+  std::vector<UniAdapter> adapters;
+  for (int64_t i = 0; i < n_text; ++i) {
+    UniAdapter a(d_text, petl.bottleneck, petl.scale, petl.share);
+    list->push_back(a);
+    adapters.push_back(a);
+  }
+  for (auto& bert : hosts.texts) {
+    auto& layers = bert->encoder->layers;
+    check(static_cast<int64_t>(layers.size()) == n_text, kErrConfig,
+          "the text decoder must have as many layers as the text encoder to share UniAdapters");
+    for (int64_t i = 0; i < n_text; ++i) {
+      if (!petl.layer_enabled(i, n_text)) continue;
+      layers[i]->adapter = adapters[i];
+      layers[i]->add_text = petl.textual;
+      layers[i]->add_query = petl.textual && petl.query_residual;
+      layers[i]->add_multimodal = petl.multimodal;
+    }
+  }
+  if (!hosts.vit || !petl.visual) return;
+  const auto& vc = hosts.vit->config;
+  const bool same_shape = vc.width == d_text && vc.depth == n_text;
+  if (same_shape) {
+    for (int64_t i = 0; i < vc.depth; ++i)
+      if (petl.layer_enabled(i, vc.depth)) hosts.vit->block_list[i]->adapter = adapters[i];
+    return;
+  }
+  // ViT-L next to BERT-base: independent visual adapters of the ViT's width, one per block
+  // (the official code cannot build this configuration; see ARCHITECTURE_SPEC section 15).
+  auto vlist = owner.register_module(visual_list_name, nn::ModuleList());
+  for (int64_t i = 0; i < vc.depth; ++i) {
+    UniAdapter a(vc.width, petl.bottleneck, petl.scale, petl.share, /*visual_only=*/true);
+    vlist->push_back(a);
+    if (petl.layer_enabled(i, vc.depth)) hosts.vit->block_list[i]->adapter = a;
+  }
+}
+
+void attach_kv_adapters(const PetlConfig& petl, const TextConfig& text, BertModel& bert) {
+  if (!petl.kv_adapter) return;
+  auto& enc = bert->encoder;
+  enc->video_key_adapter = enc->register_module("video_key_adapter", KvAdapter(text.encoder_width, text.hidden, petl.kv_bottleneck));
+  enc->video_value_adapter =
+      enc->register_module("video_value_adapter", KvAdapter(text.encoder_width, text.hidden, petl.kv_bottleneck));
+}
+
+void attach_baselines(const PetlConfig& p, PetlHosts hosts) {
+  const bool seq = p.method == Method::Adapter;
+  const bool par = p.method == Method::Parallel || p.method == Method::Mam;
+  const bool lora = p.method == Method::Lora;
+  const bool prefix = p.method == Method::Mam;
+  if (!seq && !par && !lora && !prefix) return;
+  // Houlsby-style adapters are added at full strength; parallel adapters use the configured scale.
+  const double seq_scale = 1.0;
+  if (hosts.vit && p.visual) {
+    const auto& vc = hosts.vit->config;
+    for (int64_t i = 0; i < vc.depth; ++i) {
+      if (!p.layer_enabled(i, vc.depth)) continue;
+      auto& b = hosts.vit->block_list[i];
+      if (seq) b->adapter_seq = b->register_module("adapter_seq", BottleneckAdapter(vc.width, p.bottleneck, seq_scale));
+      if (par) b->adapter_par = b->register_module("adapter_par", BottleneckAdapter(vc.width, p.bottleneck, p.scale));
+      if (lora) {
+        b->attn->lora_q = b->attn->register_module("lora_q", Lora(vc.width, vc.width, p.lora_rank, p.lora_alpha));
+        b->attn->lora_v = b->attn->register_module("lora_v", Lora(vc.width, vc.width, p.lora_rank, p.lora_alpha));
+      }
+      if (prefix) b->attn->prefix = b->attn->register_module("prefix", Prefix(p.prefix_length, vc.width));
+    }
+  }
+  for (auto& bert : hosts.texts) {
+    const auto& tc = bert->config;
+    auto& layers = bert->encoder->layers;
+    for (int64_t i = 0; i < static_cast<int64_t>(layers.size()); ++i) {
+      if (!p.layer_enabled(i, tc.layers)) continue;
+      auto& l = layers[i];
+      if (p.textual) {
+        if (seq) l->text_adapter_seq = l->register_module("text_adapter_seq", BottleneckAdapter(tc.hidden, p.bottleneck, seq_scale));
+        if (par) l->text_adapter_par = l->register_module("text_adapter_par", BottleneckAdapter(tc.hidden, p.bottleneck, p.scale));
+        auto& sa = l->attention->self;
+        if (lora) {
+          sa->lora_q = sa->register_module("lora_q", Lora(tc.hidden, tc.hidden, p.lora_rank, p.lora_alpha));
+          sa->lora_v = sa->register_module("lora_v", Lora(tc.hidden, tc.hidden, p.lora_rank, p.lora_alpha));
+        }
+        if (prefix) sa->prefix = sa->register_module("prefix", Prefix(p.prefix_length, tc.hidden));
+      }
+      if (p.multimodal) {
+        if (seq) l->cross_adapter_seq = l->register_module("cross_adapter_seq", BottleneckAdapter(tc.hidden, p.bottleneck, seq_scale));
+        if (par) l->cross_adapter_par = l->register_module("cross_adapter_par", BottleneckAdapter(tc.hidden, p.bottleneck, p.scale));
+        if (lora) {
+          auto& ca = l->crossattention->self;
+          ca->lora_q = ca->register_module("lora_q", Lora(tc.hidden, tc.hidden, p.lora_rank, p.lora_alpha));
+          ca->lora_v = ca->register_module("lora_v", Lora(tc.encoder_width, tc.hidden, p.lora_rank, p.lora_alpha));
+        }
+      }
+    }
+  }
+}
+
+std::vector<UniAdapter> uniadapters_of(torch::nn::Module& owner, const std::string& list_name) {
+  std::vector<UniAdapter> out;
+  for (const auto& child : owner.named_children()) {
+    if (child.key() != list_name) continue;
+    for (const auto& m : child.value()->children())
+      out.emplace_back(std::dynamic_pointer_cast<UniAdapterImpl>(m));
+  }
+  return out;
+}
+
+}  // namespace ua

@@ -1,0 +1,428 @@
+#include "uniadapter/task_model.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <regex>
+
+#include "uniadapter/error.h"
+#include "uniadapter/pos_embed.h"
+#include "uniadapter/runtime.h"
+#include "uniadapter/tensor_util.h"
+
+#ifdef UNIADAPTER_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAGeneratorImpl.h>
+#endif
+
+namespace ua {
+namespace {
+
+bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+bool starts(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+std::string join_shape(const torch::Tensor& t) {
+  std::string s;
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? "," : "") + std::to_string(t.size(i));
+  return s;
+}
+
+// CLIP mean and std, as BLIP normalises.
+const double kMean[3] = {0.48145466, 0.4578275, 0.40821073};
+const double kStd[3] = {0.26862954, 0.26130258, 0.27577711};
+
+}  // namespace
+
+TaskModel::TaskModel(TaskConfig config) : cfg_(std::move(config)), device_(parse_device(cfg_.device)) {
+  root_ = std::make_shared<torch::nn::Module>("TaskModel");
+  at::manual_seed(static_cast<uint64_t>(cfg_.seed));
+}
+
+void TaskModel::finalize() {
+  apply_initial_values();
+  std::string frozen = cfg_.frozen_dtype;
+  if (frozen == "auto") frozen = device_.is_cuda() && cfg_.precision != "fp32" ? (cfg_.precision == "fp16" ? "float16" : "bfloat16") : "float32";
+  root_->to(device_);
+  compute_trainable();
+  if (frozen != "float32") {
+    const auto dtype = parse_float_dtype(frozen);
+    torch::NoGradGuard g;
+    for (auto& kv : root_->named_parameters()) {
+      if (!kv.value().requires_grad() && !is_petl(kv.key())) kv.value().set_data(kv.value().data().to(dtype));
+    }
+  }
+  root_->train(false);
+}
+
+bool TaskModel::is_petl(const std::string& name) const {
+  if (is_momentum(name)) return false;
+  return contains(name, "adapter") || contains(name, "lora_") || contains(name, ".prefix.");
+}
+
+std::string TaskModel::group_of(const std::string& name) const {
+  if (is_momentum(name)) return "momentum";
+  if (starts(name, "adapters.") || starts(name, "visual_adapters.")) return "uniadapter";
+  if (contains(name, "video_key_adapter") || contains(name, "video_value_adapter")) return "kvAdapter";
+  if (contains(name, "lora_")) return "lora";
+  if (contains(name, ".prefix.")) return "prefix";
+  if (contains(name, "adapter_seq") || contains(name, "adapter_par")) return "adapter";
+  if (is_head(name)) return "heads";
+  if (name == "temp") return "temperature";
+  if (starts(name, "visual_encoder.")) return "vision";
+  if (starts(name, "text_encoder.")) return "textEncoder";
+  if (starts(name, "text_decoder.")) return "textDecoder";
+  return "other";
+}
+
+bool TaskModel::trainable_by_rule(const std::string& name) const {
+  const Method m = cfg_.petl.method;
+  if (is_momentum(name)) return false;
+  if (m == Method::Full) return true;
+  if (m == Method::Frozen) return false;
+  bool yes = is_head(name) || (m != Method::LinearProbe && is_petl(name));
+  // The official rule: 'adapter' in the name and no '_m' (meant for momentum modules, but it also
+  // freezes adapter_layer_norm_cross_modal).
+  if (cfg_.petl.trainable_rule == TrainableRule::Official && contains(name, "_m")) yes = false;
+  return yes;
+}
+
+void TaskModel::compute_trainable() {
+  trainable_names_.clear();
+  trainable_.clear();
+  std::vector<bool> decay;
+  for (auto& kv : root_->named_parameters()) {
+    const bool t = trainable_by_rule(kv.key());
+    kv.value().set_requires_grad(t);
+    if (t) {
+      trainable_names_.push_back(kv.key());
+      trainable_.push_back(kv.value());
+    }
+  }
+  optimizer_.reset(trainable_names_, trainable_);
+}
+
+std::map<std::string, torch::Tensor> TaskModel::params_by_name() const {
+  std::map<std::string, torch::Tensor> m;
+  for (const auto& kv : root_->named_parameters()) m[kv.key()] = kv.value();
+  for (const auto& kv : root_->named_buffers()) m[kv.key()] = kv.value();
+  return m;
+}
+
+torch::Tensor TaskModel::pixels(const TensorMap& in, const std::string& name) const {
+  torch::Tensor p = require_tensor(in, name);
+  if (p.scalar_type() == at::kByte) {
+    check(p.dim() >= 4 && p.size(-1) == 3, kErrShape,
+          "'" + name + "' as uint8 must be [..., height, width, 3], got " + shape_str(p));
+    p = on_device(p);
+    std::vector<int64_t> perm;
+    for (int64_t i = 0; i < p.dim() - 3; ++i) perm.push_back(i);
+    perm.push_back(p.dim() - 1);
+    perm.push_back(p.dim() - 3);
+    perm.push_back(p.dim() - 2);
+    torch::Tensor x = p.permute(perm).contiguous().to(at::kFloat).div(255);
+    auto opts = x.options();
+    std::vector<int64_t> shape(x.dim(), 1);
+    shape[x.dim() - 3] = 3;
+    torch::Tensor mean = torch::tensor({kMean[0], kMean[1], kMean[2]}, opts).view(shape);
+    torch::Tensor stdv = torch::tensor({kStd[0], kStd[1], kStd[2]}, opts).view(shape);
+    return x.sub(mean).div(stdv);
+  }
+  check(p.scalar_type() == at::kFloat, kErrDtype, "'" + name + "' must be uint8 (HWC) or float32 (normalised CHW)");
+  return on_device(p);
+}
+
+torch::Tensor TaskModel::ids_input(const TensorMap& in, const std::string& name) const {
+  torch::Tensor t = require_tensor(in, name);
+  check(t.scalar_type() == at::kLong || t.scalar_type() == at::kInt, kErrDtype, "'" + name + "' must be int64 or int32");
+  t = t.to(at::kLong);
+  if (name.find("mask") == std::string::npos && t.numel() > 0) {
+    const int64_t lo = t.min().item<int64_t>(), hi = t.max().item<int64_t>();
+    check(lo >= 0 && hi < cfg_.text.vocab_size, kErrArg,
+          "'" + name + "' holds token id " + std::to_string(lo < 0 ? lo : hi) + " outside the vocabulary [0, " +
+              std::to_string(cfg_.text.vocab_size) + ")");
+  }
+  return on_device(t);
+}
+
+Options TaskModel::backward_and_step(const torch::Tensor& loss, const Options& o) {
+  Options stats;
+  const bool fp16 = cfg_.precision == "fp16";
+  for (auto& p : trainable_) p.mutable_grad() = torch::Tensor();
+  if (fp16) (loss * scaler_.scale()).backward();
+  else loss.backward();
+  if (dist_.active()) all_reduce_grads();
+  bool finite = true;
+  if (fp16) finite = scaler_.unscale(trainable_);
+  double grad_norm = 0.0;
+  {
+    torch::NoGradGuard g;
+    double sq = 0.0;
+    for (auto& p : trainable_)
+      if (p.grad().defined()) sq += p.grad().to(at::kDouble).pow(2).sum().item<double>();
+    grad_norm = std::sqrt(sq);
+    const double clip = o.get_double("clipGradNorm", 0.0);
+    if (clip > 0 && finite && grad_norm > clip) {
+      const double factor = clip / (grad_norm + 1e-6);
+      for (auto& p : trainable_)
+        if (p.grad().defined()) p.grad().mul_(factor);
+    }
+  }
+  if (!std::isfinite(grad_norm)) finite = false;
+  const bool update = o.get_bool("update", true);
+  bool stepped = false;
+  if (update && finite) {
+    AdamWSettings s;
+    s.lr = o.get_double("lr", 1e-5);
+    s.weight_decay = o.get_double("weightDecay", 0.05);
+    s.beta1 = o.get_double("beta1", 0.9);
+    s.beta2 = o.get_double("beta2", 0.999);
+    s.eps = o.get_double("eps", 1e-8);
+    if (o.get_bool("exemptBiasNorm", false)) {
+      std::vector<bool> decay;
+      for (const auto& n : trainable_names_) {
+        const bool bias = n.size() >= 5 && n.compare(n.size() - 5, 5, ".bias") == 0;
+        const bool norm = contains(n, "norm") || contains(n, "LayerNorm");
+        decay.push_back(!(bias || norm));
+      }
+      optimizer_.set_decay_mask(decay);
+    }
+    optimizer_.step(s);
+    stepped = true;
+  }
+  if (fp16 && update) scaler_.update(finite);
+  stats.set("gradNorm", grad_norm);
+  stats.set("stepped", stepped);
+  stats.set("finite", finite);
+  stats.set("lossScale", fp16 ? scaler_.scale() : 1.0);
+  return stats;
+}
+
+void TaskModel::all_reduce_grads() {
+  // One flattened all-reduce of the trainable gradients, then the mean over ranks (as DDP).
+  torch::NoGradGuard g;
+  std::vector<torch::Tensor> flat;
+  for (auto& p : trainable_)
+    flat.push_back((p.grad().defined() ? p.grad() : torch::zeros_like(p)).reshape({-1}).to(at::kFloat));
+  torch::Tensor buf = torch::cat(flat);
+  dist_.all_reduce_sum(buf);
+  buf.div_(static_cast<double>(dist_.world()));
+  int64_t off = 0;
+  for (auto& p : trainable_) {
+    const int64_t n = p.numel();
+    torch::Tensor part = buf.slice(0, off, off + n).view(p.sizes()).to(p.dtype());
+    if (p.grad().defined()) p.mutable_grad().copy_(part);
+    else p.mutable_grad() = part.clone();
+    off += n;
+  }
+}
+
+Result TaskModel::state_dict(const Options& o) const {
+  const std::string which = o.get_string("which", "all");
+  const auto names = o.get_strings("names", {});
+  std::set<std::string> wanted(names.begin(), names.end());
+  Result r;
+  auto add = [&](const std::string& n, const torch::Tensor& t) {
+    if (!wanted.empty() && !wanted.count(n)) return;
+    r.tensors.emplace_back(n, t.detach());
+  };
+  if (which == "trainable") {
+    for (size_t i = 0; i < trainable_.size(); ++i) add(trainable_names_[i], trainable_[i]);
+    return r;
+  }
+  for (const auto& kv : root_->named_parameters()) {
+    if (which == "petl" && !(is_petl(kv.key()) || is_head(kv.key()))) continue;
+    add(kv.key(), kv.value());
+  }
+  if (which == "all")
+    for (const auto& kv : root_->named_buffers()) add(kv.key(), kv.value());
+  return r;
+}
+
+Result TaskModel::load_state(const TensorMap& in, const Options& o) {
+  const bool allow_mismatch = o.get_bool("dropMismatched", true);
+  auto params = params_by_name();
+  std::vector<std::string> loaded, unexpected, mismatched, interpolated, shared;
+  std::set<const void*> main_storage;
+  for (const auto& kv : params)
+    if (!is_momentum(kv.first)) main_storage.insert(kv.second.data_ptr());
+  torch::NoGradGuard no_grad;
+  for (const auto& kv : in) {
+    const std::string& name = kv.first;
+    auto it = params.find(name);
+    if (it == params.end()) {
+      unexpected.push_back(name);
+      continue;
+    }
+    if (is_momentum(name) && main_storage.count(it->second.data_ptr())) {
+      shared.push_back(name);  // momentum backbone shares the main model's frozen tensor
+      continue;
+    }
+    torch::Tensor dst = it->second;
+    torch::Tensor src = kv.second;
+    const bool src_float = at::isFloatingType(src.scalar_type());
+    const bool dst_float = at::isFloatingType(dst.scalar_type());
+    check(src_float == dst_float, kErrDtype,
+          "tensor '" + name + "' has dtype " + dtype_name(src.scalar_type()) + " but the model's tensor is " +
+              dtype_name(dst.scalar_type()));
+    if (name.size() >= 9 && name.compare(name.size() - 9, 9, "pos_embed") == 0 && src.dim() == 3 && dst.dim() == 3 &&
+        src.size(1) != dst.size(1) && src.size(2) == dst.size(2)) {
+      const int64_t grid = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(dst.size(1) - 1))));
+      src = interpolate_pos_embed(src, grid, 1);
+      interpolated.push_back(name);
+    }
+    if (src.sizes() != dst.sizes()) {
+      if (!allow_mismatch)
+        fail(kErrShape, "tensor '" + name + "' has shape " + shape_str(src) + " but the model expects " + shape_str(dst));
+      mismatched.push_back(name + " " + shape_str(src) + " != " + shape_str(dst));
+      continue;
+    }
+    dst.copy_(src);
+    loaded.push_back(name);
+  }
+  Result r;
+  r.info.set("loaded", loaded);
+  r.info.set("sharedSkipped", shared);
+  r.info.set("unexpected", unexpected);
+  r.info.set("mismatched", mismatched);
+  r.info.set("interpolated", interpolated);
+  return r;
+}
+
+Result TaskModel::param_info(const Options&) const {
+  std::vector<std::string> names, groups, shapes, dtypes;
+  std::vector<int64_t> numel, trainable;
+  int64_t total = 0, total_petl = 0, n_trainable = 0, projections = 0;
+  std::map<std::string, int64_t> by_group;
+  static const std::regex proj(R"((^|\.)(down_proj|up_proj|multi_up_proj|visual_up_proj|visual_down_proj|multi_down_proj|lora_A|lora_B)(\.(weight|bias))?$)");
+  for (const auto& kv : root_->named_parameters()) {
+    const std::string& n = kv.key();
+    const auto& t = kv.value();
+    names.push_back(n);
+    const std::string g = group_of(n);
+    groups.push_back(g);
+    shapes.push_back(join_shape(t));
+    dtypes.push_back(dtype_name(t.scalar_type()));
+    numel.push_back(t.numel());
+    trainable.push_back(t.requires_grad() ? 1 : 0);
+    by_group[g] += t.numel();
+    if (t.requires_grad()) n_trainable += t.numel();
+    if (g == "momentum") continue;
+    if (is_petl(n)) {
+      total_petl += t.numel();
+      const bool kv_adapter = contains(n, "video_key_adapter") || contains(n, "video_value_adapter");
+      if (!kv_adapter && std::regex_search(n, proj)) projections += t.numel();
+    } else {
+      total += t.numel();
+    }
+  }
+  Result r;
+  r.info.set("names", names);
+  r.info.set("groups", groups);
+  r.info.set("shapes", shapes);
+  r.info.set("dtypes", dtypes);
+  r.info.set("numel", numel);
+  r.info.set("trainable", trainable);
+  r.info.set("counts.total", total);
+  r.info.set("counts.totalWithPetl", total + total_petl);
+  r.info.set("counts.petl", total_petl);
+  r.info.set("counts.trainable", n_trainable);
+  r.info.set("counts.adapterProjections", projections);
+  for (const auto& kv : by_group) r.info.set("counts.byGroup." + kv.first, kv.second);
+  r.info.set("method", method_name(cfg_.petl.method));
+  r.info.set("task", cfg_.task);
+  r.info.set("device", device_.str());
+  return r;
+}
+
+Result TaskModel::grads(const Options& o) const {
+  Result r;
+  for (size_t i = 0; i < trainable_.size(); ++i)
+    if (trainable_[i].grad().defined()) r.tensors.emplace_back(trainable_names_[i], trainable_[i].grad().detach());
+  return r;
+}
+
+Result TaskModel::rng_state() const {
+  Result r;
+  {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    r.tensors.emplace_back("cpu", gen.get_state());
+  }
+#ifdef UNIADAPTER_WITH_CUDA
+  if (device_.is_cuda()) {
+    auto gen = at::cuda::detail::getDefaultCUDAGenerator(device_.index());
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    r.tensors.emplace_back("cuda", gen.get_state());
+  }
+#endif
+  return r;
+}
+
+void TaskModel::set_rng_state(const TensorMap& in) {
+  if (auto cpu = find_tensor(in, "cpu")) {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(*cpu);
+  }
+#ifdef UNIADAPTER_WITH_CUDA
+  if (auto cuda = find_tensor(in, "cuda"); cuda && device_.is_cuda()) {
+    auto gen = at::cuda::detail::getDefaultCUDAGenerator(device_.index());
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(*cuda);
+  }
+#endif
+}
+
+Result TaskModel::run(const std::string& op, const TensorMap& in, const Options& o) {
+  if (op == "state_dict") return state_dict(o);
+  if (op == "load_state") return load_state(in, o);
+  if (op == "param_info") return param_info(o);
+  if (op == "grads") return grads(o);
+  if (op == "finish_load") {
+    after_load(o.get_strings("loaded", {}));
+    return {};
+  }
+  if (op == "init_distributed") {
+    dist_.init(o.require_int("rank"), o.require_int("worldSize"), o.get_string("masterAddr", "127.0.0.1"),
+               o.get_int("masterPort", 29500), o.get_string("backend", device_.is_cuda() ? "nccl" : "gloo"),
+               o.get_int("timeoutMs", 300000));
+    return {};
+  }
+  if (op == "set_training") {
+    root_->train(o.get_bool("training", true));
+    return {};
+  }
+  if (op == "zero_grad") {
+    for (auto& p : trainable_) p.mutable_grad() = torch::Tensor();
+    return {};
+  }
+  if (op == "optimizer_state") return Result{optimizer_.state(), {}};
+  if (op == "load_optimizer_state") {
+    optimizer_.load_state(in);
+    return {};
+  }
+  if (op == "scaler_state") {
+    Result r;
+    r.info.set("scale", scaler_.scale());
+    r.info.set("growthTracker", scaler_.growth_tracker());
+    return r;
+  }
+  if (op == "load_scaler_state") {
+    scaler_.set_state(o.get_double("scale", scaler_.scale()), o.get_int("growthTracker", 0));
+    return {};
+  }
+  if (op == "rng_state") return rng_state();
+  if (op == "set_rng_state") {
+    set_rng_state(in);
+    return {};
+  }
+  if (op == "seed") {
+    at::manual_seed(static_cast<uint64_t>(o.require_int("seed")));
+    return {};
+  }
+  Result out;
+  if (run_task(op, in, o, out)) return out;
+  fail(kErrArg, "the " + cfg_.task + " model has no operation '" + op + "'");
+}
+
+}  // namespace ua

@@ -1,0 +1,72 @@
+// Shared machinery of the three task models: the parameter tree, the trainable set, state loading and
+// export, device and precision, the optimizer and loss scaler, RNG state, and the common operations.
+#pragma once
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "uniadapter/adamw.h"
+#include "uniadapter/api.h"
+#include "uniadapter/config.h"
+#include "uniadapter/grad_scaler.h"
+#include "uniadapter/process_group.h"
+#include "uniadapter/torch_all.h"
+
+namespace ua {
+
+class TaskModel : public Model {
+ public:
+  explicit TaskModel(TaskConfig config);
+  Result run(const std::string& op, const TensorMap& inputs, const Options& options) final;
+  std::string task() const override { return cfg_.task; }
+
+ protected:
+  // Task-specific operations; return nullopt-like empty optional for unknown ops.
+  virtual bool run_task(const std::string& op, const TensorMap& in, const Options& o, Result& out) = 0;
+  // Parameters trained by the linear probe / kept trainable next to the PETL modules.
+  virtual bool is_head(const std::string& name) const = 0;
+  virtual bool is_momentum(const std::string& name) const { return false; }
+  // Called once loading ends (op finish_load) with every name the load set.
+  virtual void after_load(const std::vector<std::string>& loaded) {}
+  virtual void apply_initial_values() = 0;
+
+  // Derived constructors call this once their modules are registered on root_.
+  void finalize();
+
+  // Pixels: uint8 [..., H, W, 3] (normalised here, on the device) or float [..., 3, S, S] as given.
+  torch::Tensor pixels(const TensorMap& in, const std::string& name) const;
+  torch::Tensor ids_input(const TensorMap& in, const std::string& name) const;
+  torch::Tensor on_device(const torch::Tensor& t) const { return t.to(device_); }
+  bool autocast_enabled() const { return cfg_.precision != "fp32"; }
+  at::ScalarType autocast_dtype() const { return cfg_.precision == "fp16" ? at::kHalf : at::kBFloat16; }
+
+  // One optimizer update from the gradients of `loss` (backward included); returns step statistics.
+  Options backward_and_step(const torch::Tensor& loss, const Options& o);
+
+  std::string group_of(const std::string& name) const;
+  bool is_petl(const std::string& name) const;
+
+  TaskConfig cfg_;
+  std::shared_ptr<torch::nn::Module> root_;
+  at::Device device_;
+  std::vector<std::string> trainable_names_;
+  std::vector<torch::Tensor> trainable_;
+  AdamW optimizer_;
+  GradScaler scaler_;
+  ProcessGroup dist_;
+
+ private:
+  Result state_dict(const Options& o) const;
+  Result load_state(const TensorMap& in, const Options& o);
+  Result param_info(const Options& o) const;
+  Result grads(const Options& o) const;
+  Result rng_state() const;
+  void set_rng_state(const TensorMap& in);
+  void compute_trainable();
+  void all_reduce_grads();
+  bool trainable_by_rule(const std::string& name) const;
+  std::map<std::string, torch::Tensor> params_by_name() const;
+};
+
+}  // namespace ua
