@@ -1,0 +1,15 @@
+/** Every CLI command, by name. Each command lives in its own file under lib/cli/. */
+import type { Command } from './command';
+
+// Loaded lazily so that `uniadapter tokenize` does not pay for loading LibTorch.
+const loaders: Record<string, () => Command> = {
+};
+
+export function commandNames(): string[] {
+  return Object.keys(loaders).sort();
+}
+
+export function loadCommand(name: string): Command | undefined {
+  const load = loaders[name];
+  return load ? load() : undefined;
+}

@@ -1,0 +1,50 @@
+/**
+ * Errors raised by uniadapter. Every error carries a stable `code` that programs can switch on;
+ * the message says what was wrong and what to do about it.
+ */
+export type ErrorCode =
+  | 'ERR_ARG' // an argument or option is invalid
+  | 'ERR_SHAPE' // a tensor has the wrong shape or byte length
+  | 'ERR_DTYPE' // a tensor has the wrong element type
+  | 'ERR_CONFIG' // a model or training configuration is invalid
+  | 'ERR_WEIGHTS' // a checkpoint or adapter file cannot be used
+  | 'ERR_FORMAT' // a file is not in the expected format (truncated, corrupt)
+  | 'ERR_PICKLE' // a .pth pickle holds something outside the allow-list
+  | 'ERR_IO' // reading or writing a file failed
+  | 'ERR_DEVICE' // the requested device is not available
+  | 'ERR_STATE' // the object is not in a state that allows the call
+  | 'ERR_DISPOSED' // the model was disposed
+  | 'ERR_DIST' // distributed training setup or communication failed
+  | 'ERR_DATA' // a dataset record is malformed or missing
+  | 'ERR_IMAGE' // an image cannot be decoded
+  | 'ERR_VIDEO' // a video cannot be decoded
+  | 'ERR_TOKENIZER' // the tokenizer cannot be built or used
+  | 'ERR_UNSUPPORTED' // the feature is not available in this build or configuration
+  | 'ERR_ABORTED' // the operation was aborted through an AbortSignal
+  | 'ERR_NATIVE_LOAD' // the native addon could not be loaded
+  | 'ERR_TORCH' // LibTorch reported an error
+  | 'ERR_OOM' // out of memory
+  | 'ERR_NATIVE'; // any other native error
+
+export class UniAdapterError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UniAdapterError';
+    this.code = code;
+  }
+}
+
+export function isUniAdapterError(e: unknown): e is UniAdapterError {
+  return e instanceof UniAdapterError;
+}
+
+/** Wraps anything thrown by the native addon (plain Errors with a `code`) into a UniAdapterError. */
+export function fromNative(e: unknown): UniAdapterError {
+  if (e instanceof UniAdapterError) return e;
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === 'string' ? (err.code as ErrorCode) : 'ERR_NATIVE';
+  const message = typeof err?.message === 'string' ? err.message : String(e);
+  return new UniAdapterError(code, message, { cause: e });
+}
