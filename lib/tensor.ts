@@ -132,3 +132,69 @@ function halfToFloat(h: number): number {
   if (e === 31) return f ? NaN : s * Infinity;
   return s * Math.pow(2, e - 15) * (1 + f / 1024);
 }
+
+/** The same data with another shape (no copy); the element counts must agree. */
+export function reshape(t: HostTensor, shape: number[]): HostTensor {
+  if (numel(shape) !== numel(t.shape)) {
+    throw new UniAdapterError('ERR_SHAPE', `cannot reshape [${t.shape.join(', ')}] to [${shape.join(', ')}]`);
+  }
+  return { dtype: t.dtype, shape, data: t.data };
+}
+
+function rowLength(t: HostTensor): number {
+  return numel(t.shape.slice(1));
+}
+
+function emptyLike(dtype: DType, n: number): TensorData {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(n);
+    case 'float64':
+      return new Float64Array(n);
+    case 'int64':
+      return new BigInt64Array(n);
+    case 'int32':
+      return new Int32Array(n);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(n);
+    case 'bfloat16':
+    case 'float16':
+      return new Uint16Array(n);
+  }
+}
+
+/** Rows `indices` of t along its first dimension, copied into a new tensor. */
+export function selectRows(t: HostTensor, indices: readonly number[]): HostTensor {
+  const len = rowLength(t);
+  const out = emptyLike(t.dtype, indices.length * len);
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i];
+    if (!Number.isInteger(r) || r < 0 || r >= t.shape[0]) {
+      throw new UniAdapterError('ERR_ARG', `row ${r} is outside a tensor of ${t.shape[0]} rows`);
+    }
+    (out as any).set((t.data as any).subarray(r * len, (r + 1) * len), i * len);
+  }
+  return { dtype: t.dtype, shape: [indices.length, ...t.shape.slice(1)], data: out };
+}
+
+/** Concatenates tensors of the same dtype and row shape along the first dimension. */
+export function concatRows(parts: readonly HostTensor[]): HostTensor {
+  if (parts.length === 0) throw new UniAdapterError('ERR_ARG', 'concatRows needs at least one tensor');
+  const [first] = parts;
+  const rowShape = first.shape.slice(1).join(',');
+  let rows = 0;
+  for (const p of parts) {
+    if (p.dtype !== first.dtype || p.shape.slice(1).join(',') !== rowShape) {
+      throw new UniAdapterError('ERR_SHAPE', 'concatRows: tensors differ in dtype or row shape');
+    }
+    rows += p.shape[0];
+  }
+  const out = emptyLike(first.dtype, rows * rowLength(first));
+  let off = 0;
+  for (const p of parts) {
+    (out as any).set(p.data as any, off);
+    off += p.data.length;
+  }
+  return { dtype: first.dtype, shape: [rows, ...first.shape.slice(1)], data: out };
+}

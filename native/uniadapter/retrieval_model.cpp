@@ -390,6 +390,7 @@ Result RetrievalModel::train_step(const TensorMap& in, const Options& o) {
     torch::Tensor enc_ids = with_enc_token(ids);
     cap("itm_pos_input_ids", enc_ids);
     cap("itm_pos_encoder_hidden_states", image_embeds);
+    if (pfa) cap("itm_pos_frame_weight", sim_t2f);
     torch::Tensor out_pos = itm_hidden(enc_ids, mask, image_embeds, pfa ? pfa_weights(sim_t2f) : torch::Tensor());
     cap("itm_pos_last_hidden", out_pos);
 
@@ -430,7 +431,9 @@ Result RetrievalModel::train_step(const TensorMap& in, const Options& o) {
     if (pfa) {
       torch::Tensor frame_feats_all = torch::cat({frame_feat_world.index_select(0, neg_img), img.frame_feat}, 0);
       torch::Tensor text_feats_all = torch::cat({txt.feat, text_feat_world.index_select(0, neg_txt)}, 0);
-      neg_weights = pfa_weights(torch::einsum("bc,btc->bt", {text_feats_all, frame_feats_all}));
+      torch::Tensor sim_neg = torch::einsum("bc,btc->bt", {text_feats_all, frame_feats_all});
+      cap("itm_neg_frame_weight", sim_neg);
+      neg_weights = pfa_weights(sim_neg);
     }
     cap("itm_neg_input_ids", text_ids_all);
     cap("itm_neg_attention_mask", text_atts_all);
@@ -458,10 +461,19 @@ Result RetrievalModel::train_step(const TensorMap& in, const Options& o) {
 }
 
 bool RetrievalModel::run_task(const std::string& op, const TensorMap& in, const Options& o, Result& out) {
+  const bool inference = op == "encode_image" || op == "encode_text" || op == "itm" || op == "similarity";
+  if (inference) root_->train(false);
   if (op == "encode_image") out = encode_image(in, o);
   else if (op == "encode_text") out = encode_text(in, o);
   else if (op == "itm") out = itm(in, o);
   else if (op == "train_step") out = train_step(in, o);
+  else if (op == "similarity") {
+    // ITC cosine similarities a @ b^T of normalised features (no temperature), as the evaluation uses.
+    torch::InferenceMode guard(true);
+    torch::Tensor a = on_device(require_tensor(in, "a")).to(at::kFloat), b = on_device(require_tensor(in, "b")).to(at::kFloat);
+    check(a.dim() == 2 && b.dim() == 2 && a.size(1) == b.size(1), kErrShape, "similarity needs [n, E] and [m, E] features");
+    out.tensors.emplace_back("sims", torch::matmul(a, b.t()));
+  }
   else
     return false;
   return true;

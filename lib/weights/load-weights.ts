@@ -1,0 +1,161 @@
+/**
+ * Loads a BLIP checkpoint (safetensors with original or Hugging Face names, or an official .pth) into
+ * a task model, tensor by tensor, with BLIP's loader semantics: positional embeddings interpolated to
+ * the model's grid, tensors of another shape dropped (or an error in strict mode), missing and
+ * unexpected keys reported by name. At most `chunkBytes` of tensors are held at once.
+ */
+import { UniAdapterError, isUniAdapterError } from '../errors';
+import { openCheckpoint } from '../io/checkpoint';
+import type { CheckpointReader } from '../io/checkpoint-reader';
+import type { BlipModel } from '../model/blip-model';
+import type { HostTensor, TensorMap } from '../tensor';
+import { canonicalName, detectNaming, toOriginalName } from './key-map';
+
+export interface LoadWeightsOptions {
+  /** Fail on missing parameters, unexpected tensors and shape mismatches (default false, as BLIP). */
+  strict?: boolean;
+  /** Key naming of the file; detected when 'auto'. */
+  naming?: 'auto' | 'original' | 'hf';
+  /** Tensors handed to the native side per call (bytes). */
+  chunkBytes?: number;
+  /** Called after each chunk with the number of tensors done and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface LoadReport {
+  file: string;
+  naming: 'original' | 'hf';
+  loaded: string[];
+  /** Model parameters the file did not provide (they keep their initial values). */
+  missing: string[];
+  /** File tensors with no counterpart in the model. */
+  unexpected: string[];
+  /** File tensors dropped because their shape differs ("name [file shape] != [model shape]"). */
+  mismatched: string[];
+  /** Positional embeddings interpolated to the model's grid. */
+  interpolated: string[];
+  /** Alias keys of shared tensors that were skipped (adapters registered under several paths, tied LM head). */
+  aliasesSkipped: number;
+  /** Momentum-backbone tensors skipped because the momentum encoder shares the main backbone. */
+  sharedSkipped: string[];
+}
+
+const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
+
+function bytesOf(t: HostTensor): number {
+  return t.data.byteLength;
+}
+
+export async function loadWeights(model: BlipModel, source: string | CheckpointReader, options: LoadWeightsOptions = {}): Promise<LoadReport> {
+  const reader = typeof source === 'string' ? await openCheckpoint(source) : source;
+  try {
+    return await loadFromReader(model, reader, options);
+  } finally {
+    if (typeof source === 'string') await reader.close();
+  }
+}
+
+async function loadFromReader(model: BlipModel, reader: CheckpointReader, options: LoadWeightsOptions): Promise<LoadReport> {
+  const file = reader.path;
+  const names = reader.names();
+  const detected = options.naming && options.naming !== 'auto' ? options.naming : detectNaming(names);
+  if (detected === 'unknown') {
+    throw new UniAdapterError(
+      'ERR_WEIGHTS',
+      `${file}: the tensor names are neither BLIP's original names nor Hugging Face's (first names: ${names.slice(0, 5).join(', ')})`
+    );
+  }
+  const naming = detected;
+  const info = await model.parameterInfo();
+  const params = new Set(info.entries.map((e) => e.name));
+
+  // Resolve every file key to the model's name; an alias is used only when its canonical key is absent.
+  const plan = new Map<string, string>(); // model name -> file key
+  const unexpected: string[] = [];
+  let aliasesSkipped = 0;
+  const canonicalPresent = new Set<string>();
+  for (const key of names) {
+    const original = naming === 'hf' ? toOriginalName(key, 'hf') : key;
+    if (original === null) unexpected.push(key);
+    else if (!canonicalName(original).alias) canonicalPresent.add(original);
+  }
+  for (const key of names) {
+    const original = naming === 'hf' ? toOriginalName(key, 'hf') : key;
+    if (original === null) continue;
+    const { name, alias } = canonicalName(original);
+    if (alias && (canonicalPresent.has(name) || plan.has(name))) {
+      aliasesSkipped++;
+      continue;
+    }
+    plan.set(name, key);
+  }
+
+  const report: LoadReport = {
+    file,
+    naming,
+    loaded: [],
+    missing: [],
+    unexpected,
+    mismatched: [],
+    interpolated: [],
+    aliasesSkipped,
+    sharedSkipped: [],
+  };
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  let chunk: TensorMap = {};
+  let size = 0;
+  let done = 0;
+  const flush = async () => {
+    if (Object.keys(chunk).length === 0) return;
+    let r: Record<string, any>;
+    try {
+      r = await model.loadTensors(chunk, { dropMismatched: !options.strict });
+    } catch (e) {
+      if (isUniAdapterError(e)) throw new UniAdapterError(e.code === 'ERR_SHAPE' || e.code === 'ERR_DTYPE' ? e.code : 'ERR_WEIGHTS', `${file}: ${e.message}`, { cause: e });
+      throw e;
+    }
+    report.loaded.push(...(r.loaded ?? []));
+    report.unexpected.push(...(r.unexpected ?? []).map((n: string) => plan.get(n) ?? n));
+    report.mismatched.push(...(r.mismatched ?? []));
+    report.interpolated.push(...(r.interpolated ?? []));
+    report.sharedSkipped.push(...(r.sharedSkipped ?? []));
+    done += Object.keys(chunk).length;
+    options.onProgress?.(done, plan.size);
+    chunk = {};
+    size = 0;
+  };
+  for (const [name, key] of plan) {
+    let t: HostTensor;
+    try {
+      t = await reader.read(key);
+    } catch (e) {
+      if (isUniAdapterError(e)) throw e;
+      throw new UniAdapterError('ERR_IO', `${file}: reading tensor '${key}' failed: ${(e as Error).message}`, { cause: e });
+    }
+    chunk[name] = t;
+    size += bytesOf(t);
+    if (size >= chunkBytes) await flush();
+  }
+  await flush();
+
+  const loaded = new Set(report.loaded);
+  const shared = new Set(report.sharedSkipped);
+  report.missing = [...params].filter((p) => !loaded.has(p) && !shared.has(p));
+  if (report.loaded.length === 0) {
+    throw new UniAdapterError(
+      'ERR_WEIGHTS',
+      `${file}: none of its ${names.length} tensors matches a parameter of the ${model.task} model ` +
+        `(file keys such as ${names.slice(0, 3).join(', ')}; model keys such as ${[...params].slice(0, 3).join(', ')}). ` +
+        'Is this a BLIP checkpoint for this task?'
+    );
+  }
+  if (options.strict && (report.missing.length || report.unexpected.length || report.mismatched.length)) {
+    const parts: string[] = [];
+    if (report.missing.length) parts.push(`missing: ${report.missing.slice(0, 10).join(', ')}${report.missing.length > 10 ? ', ...' : ''}`);
+    if (report.unexpected.length) parts.push(`unexpected: ${report.unexpected.slice(0, 10).join(', ')}${report.unexpected.length > 10 ? ', ...' : ''}`);
+    if (report.mismatched.length) parts.push(`shape mismatch: ${report.mismatched.slice(0, 10).join('; ')}`);
+    throw new UniAdapterError('ERR_WEIGHTS', `${file}: strict loading failed (${parts.join(' | ')})`);
+  }
+  await model.finishLoad(report.loaded);
+  return report;
+}
