@@ -18,10 +18,16 @@ export interface Command {
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
-/** util.parseArgs with errors turned into ERR_ARG and the usage appended. */
-export function parseCommandArgs(argv: string[], options: OptionSpec, usage: string, allowPositionals = true) {
+export interface ParsedArgs {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+/** util.parseArgs with errors turned into ERR_ARG and the usage appended (no multiple-value options). */
+export function parseCommandArgs(argv: string[], options: OptionSpec, usage: string, allowPositionals = true): ParsedArgs {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    const r = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return { values: r.values as ParsedArgs['values'], positionals: r.positionals };
   } catch (e) {
     throw new UniAdapterError('ERR_ARG', `${(e as Error).message}\nusage: ${usage}`);
   }

@@ -3,6 +3,11 @@ import type { Command } from './command';
 
 // Loaded lazily so that `uniadapter tokenize` does not pay for loading LibTorch.
 const loaders: Record<string, () => Command> = {
+  golden: () => require('./golden').command,
+  params: () => require('./params').command,
+  preprocess: () => require('./preprocess').command,
+  synth: () => require('./synth').command,
+  tokenize: () => require('./tokenize').command,
 };
 
 export function commandNames(): string[] {

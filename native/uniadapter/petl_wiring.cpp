@@ -10,12 +10,14 @@ void attach_uniadapters(torch::nn::Module& owner, const std::string& list_name, 
                         const PetlConfig& petl, const TaskConfig& task, PetlHosts hosts) {
   const int64_t n_text = task.text.layers;
   const int64_t d_text = task.text.hidden;
-  auto list = owner.register_module(list_name, nn::ModuleList());
-  std::vector<UniAdapter> adapters;
+  // Only the chosen layers get a module; children are named by layer index as in the official
+  // checkpoints (adapters.4.down_proj.weight is the adapter of layer index 4).
+  auto list = owner.register_module(list_name, std::make_shared<nn::Module>("AdapterList"));
+  std::vector<UniAdapter> adapters(n_text, UniAdapter(nullptr));
   for (int64_t i = 0; i < n_text; ++i) {
-    UniAdapter a(d_text, petl.bottleneck, petl.scale, petl.share);
-    list->push_back(a);
-    adapters.push_back(a);
+    if (!petl.layer_enabled(i, n_text)) continue;
+    adapters[i] = UniAdapter(d_text, petl.bottleneck, petl.scale, petl.share);
+    list->register_module(std::to_string(i), adapters[i]);
   }
   for (auto& bert : hosts.texts) {
     auto& layers = bert->encoder->layers;
@@ -39,11 +41,12 @@ void attach_uniadapters(torch::nn::Module& owner, const std::string& list_name, 
   }
   // ViT-L next to BERT-base: independent visual adapters of the ViT's width, one per block
   // (the official code cannot build this configuration; see ARCHITECTURE_SPEC section 15).
-  auto vlist = owner.register_module(visual_list_name, nn::ModuleList());
+  auto vlist = owner.register_module(visual_list_name, std::make_shared<nn::Module>("AdapterList"));
   for (int64_t i = 0; i < vc.depth; ++i) {
+    if (!petl.layer_enabled(i, vc.depth)) continue;
     UniAdapter a(vc.width, petl.bottleneck, petl.scale, petl.share, /*visual_only=*/true);
-    vlist->push_back(a);
-    if (petl.layer_enabled(i, vc.depth)) hosts.vit->block_list[i]->adapter = a;
+    vlist->register_module(std::to_string(i), a);
+    hosts.vit->block_list[i]->adapter = a;
   }
 }
 

@@ -79,7 +79,8 @@ bool TaskModel::trainable_by_rule(const std::string& name) const {
   if (is_momentum(name)) return false;
   if (m == Method::Full) return true;
   if (m == Method::Frozen) return false;
-  bool yes = is_head(name) || (m != Method::LinearProbe && is_petl(name));
+  const bool head = is_head(name);
+  bool yes = m == Method::LinearProbe ? head : (is_petl(name) || (head && heads_train_with_petl()));
   // The official rule: 'adapter' in the name and no '_m' (meant for momentum modules, but it also
   // freezes adapter_layer_norm_cross_modal).
   if (cfg_.petl.trainable_rule == TrainableRule::Official && contains(name, "_m")) yes = false;

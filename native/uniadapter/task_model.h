@@ -27,6 +27,8 @@ class TaskModel : public Model {
   // Parameters trained by the linear probe / kept trainable next to the PETL modules.
   virtual bool is_head(const std::string& name) const = 0;
   virtual bool is_momentum(const std::string& name) const { return false; }
+  // Whether the heads train next to the PETL modules (the retrieval script trains them; VQA does not).
+  virtual bool heads_train_with_petl() const { return false; }
   // Called once loading ends (op finish_load) with every name the load set.
   virtual void after_load(const std::vector<std::string>& loaded) {}
   virtual void apply_initial_values() = 0;
