@@ -150,19 +150,23 @@ describe('ids match Hugging Face tokenizers (stored reference)', () => {
   });
 });
 
-describe('ids match Hugging Face tokenizers (live, when the native package loads)', () => {
+describe('ids match Hugging Face tokenizers (live: the native package is a devDependency)', () => {
   let hf: HfBertReference | null = null;
   beforeAll(async () => {
     hf = await loadHfBertReference();
   });
 
+  it('the reference implementation loads', () => {
+    expect(hf).not.toBeNull();
+  });
+
   it('gives the stored ids for every fixture text (the fixture is current)', async () => {
-    if (!hf) return console.warn('tokenizers (native) not loadable here: live comparison skipped');
+    if (!hf) throw new Error('tokenizers (native) did not load');
     for (const c of reference.cases) expect((await hf.encode(c.text)).ids).toEqual(c.ids);
   });
 
   it('agrees on 3000 random strings mixing scripts, emoji, controls and added tokens', async () => {
-    if (!hf) return;
+    if (!hf) throw new Error('tokenizers (native) did not load');
     const mismatches: string[] = [];
     for (const text of randomCorpus(3000, 20240607)) {
       const want = (await hf.encode(text)).ids;
@@ -172,7 +176,7 @@ describe('ids match Hugging Face tokenizers (live, when the native package loads
   });
 
   it('normalises every code point the same way, except scripts newer than tokenizers’ Unicode tables', () => {
-    if (!hf) return;
+    if (!hf) throw new Error('tokenizers (native) did not load');
     const differs: number[] = [];
     for (let cp = 0; cp < 0x110000; cp++) {
       if (cp >= 0xd800 && cp < 0xe000) continue;

@@ -3,6 +3,7 @@ import type { Command } from './command';
 
 // Loaded lazily so that `uniadapter tokenize` does not pay for loading LibTorch.
 const loaders: Record<string, () => Command> = {
+  doctor: () => require('./doctor').command,
   golden: () => require('./golden').command,
   params: () => require('./params').command,
   preprocess: () => require('./preprocess').command,

@@ -17,9 +17,8 @@
 namespace ua {
 namespace {
 
-// The BLAS library actually mapped into this process (Debian's libtorch links the generic
-// libblas.so.3, which alternatives point at the reference BLAS or at OpenBLAS).
-std::string mapped_blas() {
+// Shared libraries mapped into this process whose path contains one of `parts`.
+std::string mapped_libraries(std::initializer_list<const char*> parts) {
   std::ifstream maps("/proc/self/maps");
   std::string line;
   std::set<std::string> found;
@@ -27,14 +26,17 @@ std::string mapped_blas() {
     auto pos = line.find('/');
     if (pos == std::string::npos) continue;
     std::string path = line.substr(pos);
-    if (path.find("blas") != std::string::npos || path.find("mkl") != std::string::npos ||
-        path.find("blis") != std::string::npos)
-      found.insert(path);
+    for (const char* p : parts)
+      if (path.find(p) != std::string::npos) found.insert(path);
   }
   std::string out;
   for (const auto& p : found) out += (out.empty() ? "" : ";") + p;
   return out;
 }
+
+// The BLAS actually mapped (Debian's libtorch links the generic libblas.so.3, which alternatives
+// point at the reference BLAS or at OpenBLAS).
+std::string mapped_blas() { return mapped_libraries({"blas", "mkl", "blis"}); }
 
 std::string classify_blas(const std::string& mapped) {
   if (mapped.find("openblas-pthread") != std::string::npos) return "openblas-pthread";
@@ -54,6 +56,7 @@ Options runtime_info() {
   o.set("torch.version", std::string(TORCH_VERSION));
   o.set("torch.major", static_cast<int64_t>(TORCH_VERSION_MAJOR));
   o.set("torch.minor", static_cast<int64_t>(TORCH_VERSION_MINOR));
+  o.set("torch.library", mapped_libraries({"libtorch_cpu.so"}));
   o.set("threads.intraop", static_cast<int64_t>(at::get_num_threads()));
   o.set("threads.interop", static_cast<int64_t>(at::get_num_interop_threads()));
   o.set("threads.parallelInfo", at::get_parallel_info());
