@@ -8,7 +8,7 @@ const path = require('path');
 
 const argv = process.argv.slice(2);
 const debug = argv.includes('--debug');
-const r = spawnSync(process.execPath, [path.join(__dirname, 'build-native.js'), ...(debug ? ['--debug'] : [])], {
+const r = spawnSync(process.execPath, [path.join(__dirname, 'build-native.js'), 'build', ...(debug ? ['--debug'] : [])], {
   stdio: 'inherit',
   env: { ...process.env, ...(debug ? { UNIADAPTER_DEBUG: '1' } : {}) },
 });

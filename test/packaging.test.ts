@@ -1,0 +1,67 @@
+/**
+ * Packaging: prebuildify (through the cmake-js shim) writes prebuilds/linux-x64; `npm pack` ships it;
+ * installing the tarball into an empty folder loads that prebuild with nothing compiled.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function run(cmd: string, args: string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+describe('pack, install, load', () => {
+  jest.setTimeout(600_000);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'uniadapter-pack-'));
+
+  it('prebuildify writes prebuilds/linux-x64/uniadapter.node', () => {
+    run('npm', ['run', 'make-prebuild'], ROOT);
+    const prebuild = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`, 'uniadapter.node');
+    expect(fs.statSync(prebuild).size).toBeGreaterThan(100_000);
+  });
+
+  let tarball = '';
+  it('npm pack ships the prebuild, the compiled TypeScript and the build files', () => {
+    const out = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', tmp], ROOT));
+    const files: string[] = out[0].files.map((f: { path: string }) => f.path);
+    expect(files).toContain(`prebuilds/${process.platform}-${process.arch}/uniadapter.node`);
+    expect(files).toContain('dist/index.js');
+    expect(files).toContain('dist/cli.js');
+    expect(files).toContain('CMakeLists.txt');
+    expect(files).toContain('binding.gyp');
+    expect(files).toContain('scripts/build-config.js');
+    expect(files.some((f) => f.startsWith('test/'))).toBe(false);
+    tarball = path.join(tmp, out[0].filename);
+    expect(fs.existsSync(tarball)).toBe(true);
+  });
+
+  it('installs into an empty folder and loads the prebuild without compiling', () => {
+    const app = path.join(tmp, 'app');
+    fs.mkdirSync(app);
+    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app);
+    const installed = path.join(app, 'node_modules', 'uniadapter');
+    expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
+    const script = [
+      "const u = require('uniadapter');",
+      "(async () => {",
+      "  const r = await u.runtimeReport({ measure: false });",
+      "  const m = await u.createModel({ task: 'retrieval', vision: { imageSize: 32, patchSize: 16, width: 32, depth: 1, heads: 2, mlpHidden: 64 },",
+      "    text: { vocabSize: 50, hidden: 32, layers: 1, heads: 2, intermediate: 64, maxPosition: 16 }, petl: { method: 'uniadapter', bottleneck: 8, kvBottleneck: 4 }, embedDim: 8, queueSize: 4 });",
+      "  const info = await m.parameterInfo();",
+      "  await m.dispose();",
+      "  console.log(JSON.stringify({ binary: u.binarySource(), torch: r.libtorch.version, trainable: info.counts.trainable }));",
+      "})().catch((e) => { console.error(e); process.exit(1); });",
+    ].join('\n');
+    const out = JSON.parse(run(process.execPath, ['-e', script], app).trim().split('\n').pop() as string);
+    expect(out.binary.kind).toBe('prebuild');
+    expect(out.binary.path).toContain(path.join('node_modules', 'uniadapter', 'prebuilds'));
+    expect(out.trainable).toBeGreaterThan(0);
+    expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
+  });
+});
