@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
+#include <cstdio>
 #include <regex>
 
 #include "uniadapter/error.h"
@@ -230,12 +231,27 @@ Result TaskModel::state_dict(const Options& o) const {
     for (size_t i = 0; i < trainable_.size(); ++i) add(trainable_names_[i], trainable_[i]);
     return r;
   }
+  check(which == "all" || which == "adapter" || which == "training", kErrArg,
+        "state_dict: 'which' must be all, trainable, adapter or training");
+  std::set<const void*> main_storage;
+  for (const auto& kv : root_->named_parameters())
+    if (!is_momentum(kv.key())) main_storage.insert(kv.value().data_ptr());
   for (const auto& kv : root_->named_parameters()) {
-    if (which == "petl" && !(is_petl(kv.key()) || is_head(kv.key()))) continue;
-    add(kv.key(), kv.value());
+    const std::string& n = kv.key();
+    const bool momentum = is_momentum(n);
+    // adapter: what an adapter file holds (the PETL modules and whatever else trains);
+    // training: everything a step changes (trainable tensors, momentum copies, temperature).
+    if (which == "adapter" && (momentum || !(is_petl(n) || kv.value().requires_grad()))) continue;
+    if (which == "training") {
+      const bool changes = kv.value().requires_grad() || n == "temp" ||
+                           (momentum && !main_storage.count(kv.value().data_ptr()));
+      if (!changes) continue;
+    }
+    add(n, kv.value());
   }
-  if (which == "all")
-    for (const auto& kv : root_->named_buffers()) add(kv.key(), kv.value());
+  if (which == "all" || which == "training")
+    for (const auto& kv : root_->named_buffers())
+      if (which == "all" || kv.key().find("position_ids") == std::string::npos) add(kv.key(), kv.value());
   return r;
 }
 
@@ -335,6 +351,44 @@ Result TaskModel::param_info(const Options&) const {
   return r;
 }
 
+Result TaskModel::fingerprint() const {
+  // A 64-bit hash of the frozen backbone (names, shapes and values rounded to bfloat16, so an fp32
+  // and a bf16 copy of the same weights agree), to tie an adapter to the backbone it was trained on.
+  torch::NoGradGuard g;
+  uint64_t h = 0x9E3779B97F4A7C15ull;
+  auto mix = [&h](uint64_t v) {
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+  };
+  int64_t tensors = 0, values = 0;
+  for (const auto& kv : root_->named_parameters()) {
+    const std::string& n = kv.key();
+    if (is_momentum(n) || is_petl(n) || kv.value().requires_grad() || n == "temp") continue;
+    for (char c : n) mix(static_cast<unsigned char>(c));
+    for (int64_t d : kv.value().sizes()) mix(static_cast<uint64_t>(d));
+    torch::Tensor t = kv.value().detach().to(at::kBFloat16).cpu().contiguous();
+    const uint16_t* p = reinterpret_cast<const uint16_t*>(t.data_ptr());
+    const int64_t count = t.numel();
+    int64_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+      uint64_t w = static_cast<uint64_t>(p[i]) | (static_cast<uint64_t>(p[i + 1]) << 16) |
+                   (static_cast<uint64_t>(p[i + 2]) << 32) | (static_cast<uint64_t>(p[i + 3]) << 48);
+      mix(w);
+    }
+    for (; i < count; ++i) mix(p[i]);
+    ++tensors;
+    values += count;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  Result r;
+  r.info.set("fingerprint", std::string(buf));
+  r.info.set("tensors", tensors);
+  r.info.set("values", values);
+  return r;
+}
+
 Result TaskModel::grads(const Options& o) const {
   Result r;
   for (size_t i = 0; i < trainable_.size(); ++i)
@@ -412,6 +466,7 @@ Result TaskModel::run(const std::string& op, const TensorMap& in, const Options&
     scaler_.set_state(o.get_double("scale", scaler_.scale()), o.get_int("growthTracker", 0));
     return {};
   }
+  if (op == "fingerprint") return fingerprint();
   if (op == "rng_state") return rng_state();
   if (op == "set_rng_state") {
     set_rng_state(in);

@@ -1,0 +1,162 @@
+/**
+ * Options of the synthetic data set generator, their defaults and their validation. The defaults make
+ * a data set that the demo trains on in a few minutes on two CPU cores: 64-pixel images (an 8×8 grid
+ * of 8-pixel patches, or 4×4 of 16-pixel ones), about a thousand training images and a few hundred
+ * short clips.
+ */
+import { UniAdapterError } from '../../errors';
+import { MAX_CAPTIONS } from './captions';
+import { IMAGE_TASKS, SYNTHETIC_TASKS, VIDEO_TASKS, type SyntheticTask } from './layout';
+import { MAX_QUESTIONS } from './questions';
+import { MAX_IMAGE_SIZE, MIN_IMAGE_SIZE } from './raster';
+
+/** Progress of a generation run. */
+export interface SyntheticProgress {
+  phase: 'images' | 'videos' | 'annotations';
+  done: number;
+  total: number;
+}
+
+/** Options for `generateSyntheticDataset`. Every field is optional. */
+export interface SyntheticDatasetOptions {
+  /** Seed of everything random (a non-negative safe integer; default 0). Same seed, same bytes. */
+  seed?: number;
+  /** Side of the square images and video frames in pixels (16..2048, even when videos are written; default 64). */
+  imageSize?: number;
+  /** Training images (default 1000). */
+  numTrainImages?: number;
+  /** Validation images, written for retrieval only (default: as many as test images). */
+  numValImages?: number;
+  /** Test images (default 100). */
+  numTestImages?: number;
+  /** Training clips (default 200). */
+  numTrainVideos?: number;
+  /** Test clips (default 50). */
+  numTestVideos?: number;
+  /** Frames per clip (2..64; default 8). */
+  framesPerVideo?: number;
+  /** Frame rate written in the MP4 files (default 8). */
+  fps?: number;
+  /** Captions per image (1..10; default 3). */
+  captionsPerImage?: number;
+  /** Captions per clip (1..10; default: captionsPerImage). */
+  captionsPerVideo?: number;
+  /** Questions per image (1..10; default 3). */
+  questionsPerImage?: number;
+  /** Questions per clip (1..10; default 3). */
+  questionsPerVideo?: number;
+  /** Most objects in an image (1..3; default 2). Clips have one or two. */
+  maxObjects?: number;
+  /**
+   * Which tasks to write. Default: the image tasks, plus the video tasks when there are training
+   * clips. Media are written only for the tasks chosen.
+   */
+  tasks?: readonly SyntheticTask[];
+  /** Path to ffmpeg (else UNIADAPTER_FFMPEG, else the PATH). */
+  ffmpeg?: string;
+  /** Items encoded at the same time (default 4); ffmpeg processes are also limited to the number of CPU cores. */
+  concurrency?: number;
+  /** Stops the run (rejects with ERR_ABORTED); files written so far stay, the manifest is not written. */
+  signal?: AbortSignal;
+  /** Called after each item and phase. */
+  onProgress?: (progress: SyntheticProgress) => void;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedSyntheticOptions {
+  seed: number;
+  imageSize: number;
+  numTrainImages: number;
+  numValImages: number;
+  numTestImages: number;
+  numTrainVideos: number;
+  numTestVideos: number;
+  framesPerVideo: number;
+  fps: number;
+  captionsPerImage: number;
+  captionsPerVideo: number;
+  questionsPerImage: number;
+  questionsPerVideo: number;
+  maxObjects: number;
+  tasks: SyntheticTask[];
+  ffmpeg: string | undefined;
+  concurrency: number;
+}
+
+function int(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  const v = value === undefined ? fallback : value;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new UniAdapterError('ERR_ARG', `${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return v;
+}
+
+/**
+ * Fills in defaults and checks every option.
+ *
+ * @throws UniAdapterError `ERR_ARG` naming the option that is wrong and the allowed range.
+ */
+export function resolveSyntheticOptions(options: SyntheticDatasetOptions = {}): ResolvedSyntheticOptions {
+  if (options === null || typeof options !== 'object') throw new UniAdapterError('ERR_ARG', 'options must be an object');
+  const BIG = 1_000_000;
+  const seed = int(options.seed, 'seed', 0, 0, Number.MAX_SAFE_INTEGER);
+  const numTrainImages = int(options.numTrainImages, 'numTrainImages', 1000, 0, BIG);
+  const numTestImages = int(options.numTestImages, 'numTestImages', 100, 0, BIG);
+  const numValImages = int(options.numValImages, 'numValImages', numTestImages, 0, BIG);
+  const numTrainVideos = int(options.numTrainVideos, 'numTrainVideos', 200, 0, BIG);
+  const numTestVideos = int(options.numTestVideos, 'numTestVideos', 50, 0, BIG);
+  const captionsPerImage = int(options.captionsPerImage, 'captionsPerImage', 3, 1, MAX_CAPTIONS);
+  let tasks: SyntheticTask[];
+  if (options.tasks === undefined) {
+    tasks = [...IMAGE_TASKS, ...(numTrainVideos > 0 ? VIDEO_TASKS : [])];
+  } else {
+    if (!Array.isArray(options.tasks) || options.tasks.length === 0) {
+      throw new UniAdapterError('ERR_ARG', `tasks must be a non-empty list of: ${SYNTHETIC_TASKS.join(', ')}`);
+    }
+    for (const t of options.tasks) {
+      if (!SYNTHETIC_TASKS.includes(t)) {
+        throw new UniAdapterError('ERR_ARG', `unknown task '${String(t)}'; tasks are: ${SYNTHETIC_TASKS.join(', ')}`);
+      }
+    }
+    tasks = SYNTHETIC_TASKS.filter((t) => options.tasks!.includes(t));
+  }
+  const wantsImages = tasks.some((t) => IMAGE_TASKS.includes(t));
+  const wantsVideos = tasks.some((t) => VIDEO_TASKS.includes(t));
+  if (wantsImages && (numTrainImages < 1 || numTestImages < 1)) {
+    throw new UniAdapterError('ERR_ARG', 'the image tasks need at least one training and one test image (numTrainImages, numTestImages)');
+  }
+  if (tasks.includes('retrieval') && numValImages < 1) {
+    throw new UniAdapterError('ERR_ARG', 'the retrieval task needs at least one validation image (numValImages)');
+  }
+  if (wantsVideos && (numTrainVideos < 1 || numTestVideos < 1)) {
+    throw new UniAdapterError(
+      'ERR_ARG',
+      'the video tasks need at least one training and one test clip (numTrainVideos, numTestVideos); leave them out of tasks to write images only'
+    );
+  }
+  const imageSize = int(options.imageSize, 'imageSize', 64, MIN_IMAGE_SIZE, MAX_IMAGE_SIZE);
+  if (wantsVideos && imageSize % 2 !== 0) {
+    throw new UniAdapterError('ERR_ARG', `imageSize must be even when videos are written (H.264 yuv420p), got ${imageSize}`);
+  }
+  const concurrency = int(options.concurrency, 'concurrency', 4, 1, 64);
+  if (options.ffmpeg !== undefined && typeof options.ffmpeg !== 'string') throw new UniAdapterError('ERR_ARG', 'ffmpeg must be a path');
+  return {
+    seed,
+    imageSize,
+    numTrainImages,
+    numValImages,
+    numTestImages,
+    numTrainVideos,
+    numTestVideos,
+    framesPerVideo: int(options.framesPerVideo, 'framesPerVideo', 8, 2, 64),
+    fps: int(options.fps, 'fps', 8, 1, 240),
+    captionsPerImage,
+    captionsPerVideo: int(options.captionsPerVideo, 'captionsPerVideo', captionsPerImage, 1, MAX_CAPTIONS),
+    questionsPerImage: int(options.questionsPerImage, 'questionsPerImage', 3, 1, MAX_QUESTIONS),
+    questionsPerVideo: int(options.questionsPerVideo, 'questionsPerVideo', 3, 1, MAX_QUESTIONS),
+    maxObjects: int(options.maxObjects, 'maxObjects', 2, 1, 3),
+    tasks,
+    ffmpeg: options.ffmpeg,
+    concurrency,
+  };
+}
