@@ -9,7 +9,8 @@ import type { HostTensor, TensorMap } from '../tensor';
 import { toNativeOptions } from './native-options';
 import { parseParameterInfo, type ParameterInfo } from './parameter-info';
 
-export type StateSelection = 'all' | 'trainable' | 'petl';
+/** all: every tensor; trainable: what the rule trains; adapter: what an adapter file holds; training: what a step changes. */
+export type StateSelection = 'all' | 'trainable' | 'adapter' | 'training';
 
 export abstract class BlipModel implements AsyncDisposable {
   protected constructor(
@@ -38,7 +39,7 @@ export abstract class BlipModel implements AsyncDisposable {
     return parseParameterInfo((await this.run('param_info')).info);
   }
 
-  /** Tensors of the model: everything, the trainable set, or the PETL modules with the heads. */
+  /** Tensors of the model (see StateSelection). */
   async stateDict(which: StateSelection = 'all', names?: string[]): Promise<Record<string, HostTensor>> {
     const r = await this.run('state_dict', {}, { which, ...(names ? { names } : {}) });
     return r.tensors;
