@@ -97,6 +97,11 @@ export interface ModelConfig {
   precision?: Precision;
   /** Storage dtype of frozen weights; 'auto' = bf16/fp16 on CUDA with mixed precision, else fp32. */
   frozenDtype?: 'auto' | 'float32' | 'bfloat16' | 'float16';
+  /**
+   * Initial backbone values before any checkpoint is loaded: BLIP's N(0, 0.02) ('blip'), or
+   * N(0, 1/fan_in) ('variance-preserving'), whose random features keep inputs distinguishable.
+   */
+  backboneInit?: 'blip' | 'variance-preserving';
 }
 
 /** BERT-base-uncased + BLIP's [DEC] and [ENC]. */

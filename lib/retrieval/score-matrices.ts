@@ -6,6 +6,7 @@
  * computed once per call, whatever the number of texts it is paired with.
  */
 import { UniAdapterError } from '../errors';
+import { topKIndices as topk } from '../eval/retrieval-scores';
 import type { RetrievalModel } from '../model/retrieval-model';
 import { int64, reshape, selectRows, toNumbers, type HostTensor } from '../tensor';
 
@@ -48,13 +49,6 @@ export interface ScoreMatrices {
   t2i: Float32Array;
   numImages: number;
   numTexts: number;
-}
-
-/** Indices of the k largest values of row (descending; equal values keep the lower index first). */
-export function topk(values: ArrayLike<number>, k: number): number[] {
-  const idx = Array.from({ length: values.length }, (_, i) => i);
-  idx.sort((a, b) => values[b] - values[a] || a - b);
-  return idx.slice(0, Math.min(k, idx.length));
 }
 
 export async function retrievalScoreMatrices(

@@ -27,9 +27,9 @@ bool CaptionModel::is_head(const std::string& n) const { return n.rfind("text_de
 
 void CaptionModel::apply_initial_values() {
   torch::NoGradGuard g;
-  init_transformer_weights(*visual_encoder);
+  init_backbone(*visual_encoder, cfg_.backbone_init);
   init_vit_tokens(visual_encoder->cls_token, visual_encoder->pos_embed);
-  init_transformer_weights(*text_decoder);
+  init_backbone(*text_decoder, cfg_.backbone_init);
   for (const char* list : {"adapters", "visual_adapters"}) {
     for (auto& a : uniadapters_of(*root_, list)) {
       init_transformer_weights(*a);

@@ -168,6 +168,9 @@ TaskConfig task_config_from_options(const Options& o) {
   check(c.precision == "fp32" || c.precision == "bf16" || c.precision == "fp16", kErrConfig,
         "precision must be 'fp32', 'bf16' or 'fp16'");
   c.frozen_dtype = o.get_string("frozenDtype", "auto");
+  c.backbone_init = o.get_string("backboneInit", "blip");
+  check(c.backbone_init == "blip" || c.backbone_init == "variance-preserving", kErrConfig,
+        "backboneInit must be 'blip' or 'variance-preserving'");
   check(c.queue_size > 0 && c.embed_dim > 0, kErrConfig, "queueSize and embedDim must be positive");
   return c;
 }

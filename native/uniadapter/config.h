@@ -96,6 +96,9 @@ struct TaskConfig {
   std::string device = "cpu";
   std::string precision = "fp32";     // fp32 | bf16 | fp16
   std::string frozen_dtype = "auto";  // auto | float32 | bfloat16 | float16
+  // Initial values of the backbone before any checkpoint is loaded: BLIP's (N(0, 0.02)), or
+  // variance-preserving (N(0, 1/fan_in)) so that a random backbone's features carry information.
+  std::string backbone_init = "blip";
 };
 
 TaskConfig task_config_from_options(const Options& o);

@@ -100,9 +100,9 @@ bool RetrievalModel::is_momentum(const std::string& n) const {
 
 void RetrievalModel::apply_initial_values() {
   torch::NoGradGuard g;
-  init_transformer_weights(*visual_encoder);
+  init_backbone(*visual_encoder, cfg_.backbone_init);
   init_vit_tokens(visual_encoder->cls_token, visual_encoder->pos_embed);
-  init_transformer_weights(*text_encoder);
+  init_backbone(*text_encoder, cfg_.backbone_init);
   auto adapters = uniadapters_of(*root_, "adapters");
   auto vadapters = uniadapters_of(*root_, "visual_adapters");
   for (auto& a : adapters) init_transformer_weights(*a);

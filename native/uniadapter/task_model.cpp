@@ -351,7 +351,7 @@ Result TaskModel::param_info(const Options&) const {
   return r;
 }
 
-Result TaskModel::fingerprint() const {
+Result TaskModel::fingerprint(const Options& o) const {
   // A 64-bit hash of the frozen backbone (names, shapes and values rounded to bfloat16, so an fp32
   // and a bf16 copy of the same weights agree), to tie an adapter to the backbone it was trained on.
   torch::NoGradGuard g;
@@ -379,6 +379,17 @@ Result TaskModel::fingerprint() const {
     for (; i < count; ++i) mix(p[i]);
     ++tensors;
     values += count;
+  }
+  if (o.get_bool("adapter", false)) {
+    // The adapter's exact values too (galleries embedded with one adapter are stale for another).
+    for (const auto& kv : root_->named_parameters()) {
+      const std::string& n = kv.key();
+      if (is_momentum(n) || !(is_petl(n) || kv.value().requires_grad())) continue;
+      for (char c : n) mix(static_cast<unsigned char>(c));
+      torch::Tensor t = kv.value().detach().to(at::kFloat).cpu().contiguous();
+      const uint32_t* p = reinterpret_cast<const uint32_t*>(t.data_ptr());
+      for (int64_t i = 0; i < t.numel(); ++i) mix(p[i]);
+    }
   }
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
@@ -466,7 +477,7 @@ Result TaskModel::run(const std::string& op, const TensorMap& in, const Options&
     scaler_.set_state(o.get_double("scale", scaler_.scale()), o.get_int("growthTracker", 0));
     return {};
   }
-  if (op == "fingerprint") return fingerprint();
+  if (op == "fingerprint") return fingerprint(o);
   if (op == "rng_state") return rng_state();
   if (op == "set_rng_state") {
     set_rng_state(in);

@@ -63,7 +63,7 @@ class TaskModel : public Model {
   Result load_state(const TensorMap& in, const Options& o);
   Result param_info(const Options& o) const;
   Result grads(const Options& o) const;
-  Result fingerprint() const;
+  Result fingerprint(const Options& o) const;
   Result rng_state() const;
   void set_rng_state(const TensorMap& in);
   void compute_trainable();

@@ -33,10 +33,10 @@ bool VqaModel::is_head(const std::string& n) const { return starts(n, "text_deco
 
 void VqaModel::apply_initial_values() {
   torch::NoGradGuard g;
-  init_transformer_weights(*visual_encoder);
+  init_backbone(*visual_encoder, cfg_.backbone_init);
   init_vit_tokens(visual_encoder->cls_token, visual_encoder->pos_embed);
-  init_transformer_weights(*text_encoder);
-  init_transformer_weights(*text_decoder);
+  init_backbone(*text_encoder, cfg_.backbone_init);
+  init_backbone(*text_decoder, cfg_.backbone_init);
   for (const char* list : {"adapters", "visual_adapters"}) {
     for (auto& a : uniadapters_of(*root_, list)) {
       init_transformer_weights(*a);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "uniadapter/petl_baselines.h"
+
 namespace ua {
 
 namespace nn = torch::nn;
@@ -19,6 +21,38 @@ void init_transformer_weights(torch::nn::Module& root) {
       emb->weight.normal_(0.0, 0.02);
       if (emb->options.padding_idx()) emb->weight[*emb->options.padding_idx()].zero_();
     }
+  }
+}
+
+void init_variance_preserving(torch::nn::Module& root) {
+  torch::NoGradGuard no_grad;
+  for (auto& m : root.modules(/*include_self=*/true)) {
+    if (auto* lin = dynamic_cast<nn::LinearImpl*>(m.get())) {
+      lin->weight.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(lin->weight.size(1))));
+      if (lin->bias.defined()) lin->bias.zero_();
+    } else if (auto* conv = dynamic_cast<nn::Conv2dImpl*>(m.get())) {
+      const double fan_in = static_cast<double>(conv->weight[0].numel());
+      conv->weight.normal_(0.0, 1.0 / std::sqrt(fan_in));
+      if (conv->bias.defined()) conv->bias.zero_();
+    } else if (auto* ln = dynamic_cast<nn::LayerNormImpl*>(m.get())) {
+      if (ln->weight.defined()) ln->weight.fill_(1.0);
+      if (ln->bias.defined()) ln->bias.zero_();
+    } else if (auto* emb = dynamic_cast<nn::EmbeddingImpl*>(m.get())) {
+      emb->weight.normal_(0.0, 1.0);
+    }
+  }
+}
+
+void init_backbone(torch::nn::Module& m, const std::string& scheme) {
+  if (scheme != "variance-preserving") {
+    init_transformer_weights(m);
+    return;
+  }
+  init_variance_preserving(m);
+  // PETL modules registered inside the backbone keep BLIP's init whatever the backbone's.
+  for (auto& child : m.modules(/*include_self=*/false)) {
+    if (dynamic_cast<KvAdapterImpl*>(child.get()) || dynamic_cast<BottleneckAdapterImpl*>(child.get()))
+      init_transformer_weights(*child);
   }
 }
 

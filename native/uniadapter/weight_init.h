@@ -14,6 +14,13 @@ namespace ua {
 void init_transformer_weights(torch::nn::Module& m);
 void init_vit_tokens(torch::Tensor& cls_token, torch::Tensor& pos_embed);
 
+// Linear and convolution weights N(0, 1/fan_in), embeddings N(0, 1), LayerNorms 1/0: a random
+// backbone whose token representations stay distinguishable through the layers.
+void init_variance_preserving(torch::nn::Module& m);
+
+// The backbone init a configuration asks for (BLIP's, or variance-preserving).
+void init_backbone(torch::nn::Module& m, const std::string& scheme);
+
 // After the generic init (which leaves every adapter Linear at N(0, 0.02)), the scheme's changes:
 // code-retrieval: down Kaiming-uniform(a=sqrt 5), down bias 0, textual up 0; code-vqa: nothing;
 // paper: down Kaiming-normal, all ups 0.

@@ -1,0 +1,79 @@
+/**
+ * Text-to-image/video search over a gallery: ITC similarities shortlist `rerank` candidates per
+ * query, the ITM head re-scores them (score = ITM match logit + beta x similarity; beta 0 as
+ * UniAdapter's configs), and the best `k` come back. Each candidate's cross-attention keys and values
+ * are computed once per call for all the queries that shortlisted it.
+ */
+import { UniAdapterError } from '../errors';
+import { topKIndices } from '../eval/retrieval-scores';
+import type { RetrievalModel } from '../model/retrieval-model';
+import { int64, selectRows, toNumbers } from '../tensor';
+import type { BlipTokenizer } from '../tokenizer';
+import { forRetrieval, textBatchToTensors } from '../text-batches';
+import { preCaption } from '../text';
+import type { Gallery } from './gallery';
+
+export interface RetrieveOptions {
+  tokenizer: BlipTokenizer;
+  /** Results per query (default 10). */
+  k?: number;
+  /** ITC shortlist re-ranked by ITM (default max(k, 16)); 0 returns the ITC ranking alone. */
+  rerank?: number;
+  beta?: number;
+  /** Frame-aware attention for video galleries (default on). */
+  pfa?: boolean;
+  /** Apply BLIP's caption normalisation to the queries (default true). */
+  normalize?: boolean;
+  maxLength?: number;
+}
+
+export interface RetrievedItem {
+  id: string;
+  index: number;
+  /** Ranking score: ITM logit + beta x ITC (or the ITC similarity when rerank is 0). */
+  score: number;
+  itc: number;
+  itm?: number;
+}
+
+export async function retrieveByText(model: RetrievalModel, gallery: Gallery, queries: readonly string[], options: RetrieveOptions): Promise<RetrievedItem[][]> {
+  if (queries.length === 0) return [];
+  const k = Math.min(options.k ?? 10, gallery.size);
+  if (!Number.isInteger(k) || k < 1) throw new UniAdapterError('ERR_ARG', `k must be a positive integer, got ${options.k}`);
+  const rerank = Math.min(options.rerank ?? Math.max(k, 16), gallery.size);
+  const beta = options.beta ?? 0;
+  const texts = options.normalize === false ? [...queries] : queries.map((q) => preCaption(q, 30));
+  const t = textBatchToTensors(forRetrieval(options.tokenizer, texts, { maxLength: options.maxLength ?? 35, firstToken: 'cls' }));
+  const emb = await model.encodeTexts(t.inputIds, t.attentionMask);
+  const sims = toNumbers(await model.similarity(emb.features, gallery.features)); // [Q, G]
+  const G = gallery.size;
+  const shortlists = texts.map((_, q) => topKIndices(sims.slice(q * G, (q + 1) * G), rerank > 0 ? rerank : k));
+  if (rerank === 0) {
+    return shortlists.map((list, q) => list.map((i) => ({ id: gallery.ids[i], index: i, score: sims[q * G + i], itc: sims[q * G + i] })));
+  }
+  // All (query, candidate) pairs, grouped by candidate.
+  const pairs: Array<[number, number]> = [];
+  shortlists.forEach((list, q) => list.forEach((i) => pairs.push([q, i])));
+  pairs.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+  const candidates = [...new Set(pairs.map((p) => p[1]))];
+  const local = new Map(candidates.map((c, i) => [c, i]));
+  const video = gallery.kind === 'video';
+  const pfa = video && (options.pfa ?? model.config.petl.pfa !== 'off');
+  const r = await model.itm({
+    inputIds: selectRows(t.inputIds, pairs.map((p) => p[0])),
+    attentionMask: selectRows(t.attentionMask, pairs.map((p) => p[0])),
+    imageTokens: selectRows(gallery.tokens, candidates),
+    pairImage: int64(pairs.map((p) => local.get(p[1]) as number), [pairs.length]),
+    textFeatures: pfa ? selectRows(emb.features, pairs.map((p) => p[0])) : undefined,
+    frameFeatures: pfa ? selectRows(gallery.frameFeatures, candidates) : undefined,
+    pfa,
+  });
+  const logits = toNumbers(r.logits);
+  const results: RetrievedItem[][] = texts.map(() => []);
+  pairs.forEach(([q, i], p) => {
+    const itc = sims[q * G + i];
+    const itm = logits[p * 2 + 1];
+    results[q].push({ id: gallery.ids[i], index: i, score: itm + beta * itc, itc, itm });
+  });
+  return results.map((list) => list.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, k));
+}

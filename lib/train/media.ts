@@ -1,0 +1,49 @@
+/**
+ * Loading the pixels of one sample for training or evaluation: images through BLIP's transforms,
+ * videos as N uniformly sampled frames (random within each segment when training) with the crop and
+ * flip drawn once per clip. Pixels stay uint8 [.., S, S, 3]; the native side normalises them.
+ */
+import { decodeImage } from '../io/image';
+import { readVideoFrames, videoFramesTensor } from '../io/video';
+import { Rng } from '../data/rng';
+import { ClipTransform } from '../data/transforms/clip-transform';
+import { testTransform } from '../data/transforms/test-transform';
+import { TrainTransform } from '../data/transforms/train-transform';
+import type { HostTensor } from '../tensor';
+
+export interface MediaOptions {
+  size: number;
+  /** Frames per video clip. */
+  frames: number;
+  /** Training augmentation (RandomResizedCrop, flip, RandAugment for images). */
+  augment: boolean;
+  /** RandAugment on images when augmenting (BLIP: on). */
+  randAugment?: boolean;
+}
+
+export class MediaLoader {
+  private readonly train: TrainTransform;
+  private readonly clipTrain: ClipTransform;
+  private readonly clipTest: ClipTransform;
+
+  constructor(readonly options: MediaOptions) {
+    this.train = new TrainTransform({ size: options.size, randAugment: options.randAugment === false ? false : {} });
+    this.clipTrain = new ClipTransform({ size: options.size, train: true });
+    this.clipTest = new ClipTransform({ size: options.size, train: false });
+  }
+
+  /** uint8 [S, S, 3]. */
+  async image(file: string, seed: number): Promise<HostTensor> {
+    const img = await decodeImage(file);
+    if (!this.options.augment) return testTransform(img, this.options.size);
+    return this.train.apply(img, new Rng(seed));
+  }
+
+  /** uint8 [T, S, S, 3]. */
+  async video(file: string, seed: number): Promise<HostTensor> {
+    const rng = new Rng(seed);
+    const frames = await readVideoFrames(file, { frames: this.options.frames, mode: this.options.augment ? 'random' : 'uniform', rng });
+    const t = videoFramesTensor(frames);
+    return this.options.augment ? this.clipTrain.apply(t, rng) : this.clipTest.apply(t);
+  }
+}

@@ -1,0 +1,87 @@
+/** The typed configuration of a training run (what `uniadapter train --config` reads). */
+import type { ModelConfig, PetlConfig, Precision, Device } from '../config/model-config';
+import type { AnnotationFormat } from '../data/datasets/task-dataset';
+import { UniAdapterError } from '../errors';
+
+export type TrainTask = 'retrieval' | 'video-retrieval' | 'vqa' | 'video-qa' | 'caption';
+
+export interface ModelChoice {
+  /** A preset backbone ('blip-base', 'blip-large'), adjusted by the fields below. */
+  preset?: 'blip-base' | 'blip-large';
+  /** Or a complete model configuration (takes precedence over the preset). */
+  config?: ModelConfig;
+  imageSize?: number;
+  petl?: Partial<PetlConfig>;
+  precision?: Precision;
+  device?: Device;
+  momentumSharesBackbone?: boolean;
+  queueSize?: number;
+  negativeAllRank?: boolean;
+  /** Gradient checkpointing of the last N ViT blocks. */
+  gradCheckpointLayers?: number;
+}
+
+export type DataChoice =
+  | { folder: string; split?: 'train' }
+  | { format: AnnotationFormat; annotations: string | string[]; mediaRoot: string };
+
+export interface TrainerConfig {
+  task: TrainTask;
+  model: ModelChoice;
+  /** BLIP weights (.pth or .safetensors); without them the backbone is random (tests, demos). */
+  weights?: string;
+  data: DataChoice;
+  /** Global batch size (all processes together). */
+  batchSize: number;
+  epochs: number;
+  lr: number;
+  minLr?: number;
+  weightDecay?: number;
+  schedule?: 'cosine-epoch' | 'cosine-step' | 'constant';
+  warmupSteps?: number;
+  /** ITC distillation weight (retrieval), ramped during the first epoch. */
+  alpha?: number;
+  hardNegatives?: 'sample' | 'argmax';
+  /** Frames per clip for the video tasks (8 in the paper). */
+  frames?: number;
+  /** Training augmentation (RandomResizedCrop, flip; RandAugment for images). */
+  augment?: boolean;
+  randAugment?: boolean;
+  /** Dropout and drop-path in the frozen modules, as the official training (default true). */
+  dropout?: boolean;
+  clipGradNorm?: number;
+  exemptBiasNorm?: boolean;
+  seed?: number;
+  /** Samples decoded at once while a step runs. */
+  loaderConcurrency?: number;
+  onBadRecord?: 'skip' | 'fail';
+  /** Where checkpoints, the adapter and the log go. */
+  outputDir: string;
+  /** Also checkpoint every N steps (a checkpoint is always written at the end of each epoch). */
+  checkpointEverySteps?: number;
+  /** A checkpoint file to continue from, or 'latest' (outputDir/checkpoint.safetensors if present). */
+  resume?: string;
+  /** Stop after this many optimizer steps in total (for short runs). */
+  maxSteps?: number;
+  /** LibTorch intra-op threads (default: as `uniadapter doctor` recommends). */
+  threads?: number;
+}
+
+export function validateTrainerConfig(c: TrainerConfig): void {
+  const tasks: TrainTask[] = ['retrieval', 'video-retrieval', 'vqa', 'video-qa', 'caption'];
+  if (!tasks.includes(c.task)) throw new UniAdapterError('ERR_CONFIG', `task must be one of ${tasks.join(', ')}, got '${c.task}'`);
+  if (!Number.isInteger(c.batchSize) || c.batchSize < 1) throw new UniAdapterError('ERR_CONFIG', `batchSize must be a positive integer, got ${c.batchSize}`);
+  if (!c.outputDir) throw new UniAdapterError('ERR_CONFIG', 'outputDir is required');
+  if (!c.model || (!c.model.preset && !c.model.config)) throw new UniAdapterError('ERR_CONFIG', "model needs a 'preset' or a 'config'");
+  if (!c.data) throw new UniAdapterError('ERR_CONFIG', "'data' is required (a dataset folder or annotation files)");
+  if (c.maxSteps !== undefined && (!Number.isInteger(c.maxSteps) || c.maxSteps < 1)) throw new UniAdapterError('ERR_CONFIG', 'maxSteps must be a positive integer');
+}
+
+/** The model task that trains a training task. */
+export function modelTask(task: TrainTask): ModelConfig['task'] {
+  return task === 'retrieval' || task === 'video-retrieval' ? 'retrieval' : task === 'caption' ? 'caption' : 'vqa';
+}
+
+export function isVideoTask(task: TrainTask): boolean {
+  return task === 'video-retrieval' || task === 'video-qa';
+}
