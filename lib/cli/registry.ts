@@ -3,12 +3,14 @@ import type { Command } from './command';
 
 // Loaded lazily so that `uniadapter tokenize` does not pay for loading LibTorch.
 const loaders: Record<string, () => Command> = {
+  bench: () => require('./bench').command,
   doctor: () => require('./doctor').command,
   golden: () => require('./golden').command,
   params: () => require('./params').command,
   preprocess: () => require('./preprocess').command,
   synth: () => require('./synth').command,
   tokenize: () => require('./tokenize').command,
+  train: () => require('./train').command,
 };
 
 export function commandNames(): string[] {

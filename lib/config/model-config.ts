@@ -102,6 +102,10 @@ export interface ModelConfig {
    * N(0, 1/fan_in) ('variance-preserving'), whose random features keep inputs distinguishable.
    */
   backboneInit?: 'blip' | 'variance-preserving';
+  /** Dynamic loss scaling: 'auto' (on with fp16), 'dynamic' (always), 'off'. */
+  lossScaling?: 'auto' | 'dynamic' | 'off';
+  lossScaleInit?: number;
+  lossScaleGrowthInterval?: number;
 }
 
 /** BERT-base-uncased + BLIP's [DEC] and [ENC]. */

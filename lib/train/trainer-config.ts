@@ -51,6 +51,9 @@ export interface TrainerConfig {
   dropout?: boolean;
   clipGradNorm?: number;
   exemptBiasNorm?: boolean;
+  /** AdamW betas and epsilon (0.9, 0.999, 1e-8 as PyTorch). */
+  adamBetas?: [number, number];
+  adamEps?: number;
   seed?: number;
   /** Samples decoded at once while a step runs. */
   loaderConcurrency?: number;

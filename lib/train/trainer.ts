@@ -163,6 +163,9 @@ export class Trainer extends EventEmitter {
       weightDecay: c.weightDecay ?? 0.05,
       clipGradNorm: c.clipGradNorm ?? 0,
       exemptBiasNorm: c.exemptBiasNorm ?? false,
+      beta1: c.adamBetas?.[0] ?? 0.9,
+      beta2: c.adamBetas?.[1] ?? 0.999,
+      eps: c.adamEps ?? 1e-8,
       train: c.dropout ?? true,
     };
     if (model.task === 'retrieval') {

@@ -169,6 +169,12 @@ TaskConfig task_config_from_options(const Options& o) {
         "precision must be 'fp32', 'bf16' or 'fp16'");
   c.frozen_dtype = o.get_string("frozenDtype", "auto");
   c.backbone_init = o.get_string("backboneInit", "blip");
+  c.loss_scaling = o.get_string("lossScaling", "auto");
+  check(c.loss_scaling == "auto" || c.loss_scaling == "dynamic" || c.loss_scaling == "off", kErrConfig,
+        "lossScaling must be 'auto', 'dynamic' or 'off'");
+  c.loss_scale_init = o.get_double("lossScaleInit", c.loss_scale_init);
+  c.loss_scale_growth_interval = o.get_int("lossScaleGrowthInterval", c.loss_scale_growth_interval);
+  check(c.loss_scale_init > 0 && c.loss_scale_growth_interval > 0, kErrConfig, "lossScaleInit and lossScaleGrowthInterval must be positive");
   check(c.backbone_init == "blip" || c.backbone_init == "variance-preserving", kErrConfig,
         "backboneInit must be 'blip' or 'variance-preserving'");
   check(c.queue_size > 0 && c.embed_dim > 0, kErrConfig, "queueSize and embedDim must be positive");

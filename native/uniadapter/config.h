@@ -99,6 +99,10 @@ struct TaskConfig {
   // Initial values of the backbone before any checkpoint is loaded: BLIP's (N(0, 0.02)), or
   // variance-preserving (N(0, 1/fan_in)) so that a random backbone's features carry information.
   std::string backbone_init = "blip";
+  // Dynamic loss scaling: 'auto' (on for fp16), 'dynamic' (always), 'off'.
+  std::string loss_scaling = "auto";
+  double loss_scale_init = 65536.0;
+  int64_t loss_scale_growth_interval = 2000;
 };
 
 TaskConfig task_config_from_options(const Options& o);

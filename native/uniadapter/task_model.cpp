@@ -34,7 +34,10 @@ const double kStd[3] = {0.26862954, 0.26130258, 0.27577711};
 
 }  // namespace
 
-TaskModel::TaskModel(TaskConfig config) : cfg_(std::move(config)), device_(parse_device(cfg_.device)) {
+TaskModel::TaskModel(TaskConfig config)
+    : cfg_(std::move(config)),
+      device_(parse_device(cfg_.device)),
+      scaler_(GradScalerSettings{cfg_.loss_scale_init, 2.0, 0.5, cfg_.loss_scale_growth_interval}) {
   root_ = std::make_shared<torch::nn::Module>("TaskModel");
   at::manual_seed(static_cast<uint64_t>(cfg_.seed));
 }
@@ -148,7 +151,7 @@ torch::Tensor TaskModel::ids_input(const TensorMap& in, const std::string& name)
 
 Options TaskModel::backward_and_step(const torch::Tensor& loss, const Options& o) {
   Options stats;
-  const bool fp16 = cfg_.precision == "fp16";
+  const bool fp16 = cfg_.loss_scaling == "dynamic" || (cfg_.loss_scaling == "auto" && cfg_.precision == "fp16");
   for (auto& p : trainable_) p.mutable_grad() = torch::Tensor();
   if (fp16) (loss * scaler_.scale()).backward();
   else loss.backward();

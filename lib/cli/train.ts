@@ -1,0 +1,127 @@
+/**
+ * `uniadapter train --config <file.yaml|json>`: trains a parameter-efficient method with a progress
+ * line and a final summary; `--nproc N` starts N data-parallel processes on this machine.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import YAML from 'yaml';
+import { UniAdapterError } from '../errors';
+import { launch } from '../train/launcher';
+import { Trainer } from '../train/trainer';
+import type { TrainerConfig } from '../train/trainer-config';
+import { intOption, parseCommandArgs, type Command } from './command';
+import { ProgressLine } from './progress';
+
+const usage =
+  'uniadapter train --config <file.yaml|json> [--nproc N] [--resume latest|<checkpoint>] [--max-steps N] [--output <dir>] [--json]';
+
+/** Reads a training configuration; relative paths in it are relative to the file's folder. */
+export function readTrainConfig(file: string): TrainerConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UniAdapterError('ERR_IO', `cannot read ${file}: ${(e as Error).message}`);
+  }
+  let raw: any;
+  try {
+    raw = /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text);
+  } catch (e) {
+    throw new UniAdapterError('ERR_CONFIG', `${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(e as Error).message}`);
+  }
+  if (!raw || typeof raw !== 'object') throw new UniAdapterError('ERR_CONFIG', `${file} must hold a mapping`);
+  const base = path.dirname(path.resolve(file));
+  const rel = (p: unknown) => (typeof p === 'string' && !path.isAbsolute(p) ? path.resolve(base, p) : p);
+  if (raw.weights) raw.weights = rel(raw.weights);
+  if (raw.outputDir) raw.outputDir = rel(raw.outputDir);
+  if (raw.resume && raw.resume !== 'latest') raw.resume = rel(raw.resume);
+  if (raw.data?.folder) raw.data.folder = rel(raw.data.folder);
+  if (raw.data?.mediaRoot) raw.data.mediaRoot = rel(raw.data.mediaRoot);
+  if (raw.data?.annotations) {
+    const a = raw.data.annotations;
+    raw.data.annotations = Array.isArray(a) ? a.map(rel) : typeof a === 'string' ? rel(a) : Object.fromEntries(Object.entries(a).map(([k, v]) => [k, Array.isArray(v) ? v.map(rel) : rel(v)]));
+  }
+  return raw as TrainerConfig;
+}
+
+export const command: Command = {
+  name: 'train',
+  summary: 'train UniAdapter (or a baseline) from a YAML/JSON configuration; --nproc for data parallel',
+  usage,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(
+      argv,
+      {
+        config: { type: 'string' },
+        nproc: { type: 'string' },
+        resume: { type: 'string' },
+        'max-steps': { type: 'string' },
+        output: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      usage,
+      false
+    );
+    if (!values.config) throw new UniAdapterError('ERR_ARG', `--config is required\nusage: ${usage}`);
+    const nproc = intOption(values.nproc as string | undefined, 'nproc', 1) as number;
+    if (nproc > 1 && !process.env.WORLD_SIZE) {
+      const rest = argv.filter((a, i) => a !== '--nproc' && argv[i - 1] !== '--nproc' && !a.startsWith('--nproc='));
+      return launch({ nproc, args: [...process.execArgv, process.argv[1], 'train', ...rest], stdout: io.stdout, stderr: io.stderr });
+    }
+    const config = readTrainConfig(values.config as string);
+    if (values.resume) config.resume = values.resume as string;
+    if (values['max-steps']) config.maxSteps = intOption(values['max-steps'] as string, 'max-steps');
+    if (values.output) config.outputDir = path.resolve(values.output as string);
+    const abort = new AbortController();
+    const onSignal = () => {
+      io.stderr.write('\nuniadapter train: stopping after this step (a checkpoint will be written)\n');
+      abort.abort();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const trainer = new Trainer(config, { signal: abort.signal });
+    const rank = Number(process.env.RANK ?? 0);
+    const progress = new ProgressLine(io.stderr);
+    if (rank === 0 && !values.json) {
+      trainer.on('start', (s) =>
+        io.stderr.write(
+          `training ${config.task}: ${s.records} records, ${s.stepsPerEpoch} steps/epoch, ${s.totalSteps} steps; ` +
+            `${s.trainable.toLocaleString('en-US')} trainable of ${s.total.toLocaleString('en-US')} parameters (${((100 * s.trainable) / s.total).toFixed(2)}%)\n`
+        )
+      );
+      trainer.on('step', (e) => progress.step(e));
+      trainer.on('epoch', (e) => {
+        progress.break();
+        io.stderr.write(`epoch ${e.epoch + 1}: mean loss ${e.meanLoss.toFixed(4)} over ${e.steps} steps in ${e.seconds.toFixed(1)} s\n`);
+      });
+      trainer.on('log', (m) => {
+        progress.break();
+        io.stderr.write(m + '\n');
+      });
+    }
+    try {
+      const summary = await trainer.run();
+      progress.break();
+      if (rank === 0) {
+        if (values.json) io.stdout.write(JSON.stringify({ ...summary, losses: undefined }) + '\n');
+        else
+          io.stdout.write(
+            [
+              `status      ${summary.status} after ${summary.steps} steps (${summary.epochs} epochs) in ${summary.seconds.toFixed(1)} s`,
+              `final loss  ${summary.finalLoss.toFixed(4)}`,
+              `trainable   ${summary.trainableParameters.toLocaleString('en-US')} of ${summary.totalParameters.toLocaleString('en-US')} parameters`,
+              summary.adapter ? `adapter     ${summary.adapter} (${((summary.adapterBytes ?? 0) / 2 ** 20).toFixed(2)} MiB)` : '',
+              summary.checkpoint ? `checkpoint  ${summary.checkpoint}` : '',
+              summary.skippedRecords ? `skipped     ${summary.skippedRecords} bad records` : '',
+            ]
+              .filter(Boolean)
+              .join('\n') + '\n'
+          );
+      }
+      return summary.status === 'aborted' ? 130 : 0;
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
+  },
+};
