@@ -5,6 +5,7 @@ import type { Command } from './command';
 const loaders: Record<string, () => Command> = {
   bench: () => require('./bench').command,
   doctor: () => require('./doctor').command,
+  eval: () => require('./eval').command,
   golden: () => require('./golden').command,
   params: () => require('./params').command,
   preprocess: () => require('./preprocess').command,

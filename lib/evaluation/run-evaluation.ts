@@ -1,0 +1,154 @@
+/**
+ * Runs an evaluation protocol on a dataset split: retrieval (the official ITC-shortlist + ITM re-rank
+ * protocol; R@1/5/10, R@Mean, MdR), VQA (soft accuracy with the official answer normalisation),
+ * VideoQA (exact match), captioning (BLEU-4 and CIDEr-D).
+ */
+import { presetConfig } from '../config/presets';
+import type { ModelConfig } from '../config/model-config';
+import { UniAdapterError } from '../errors';
+import { evaluateCaptions } from '../eval/caption-metrics';
+import { exactMatchAccuracy, vqaAccuracy } from '../eval/vqa-accuracy';
+import { captionImages } from '../inference/caption';
+import { answerQuestions } from '../inference/answer';
+import { createModel, type TaskModel } from '../model/create-model';
+import type { CaptionModel } from '../model/caption-model';
+import type { RetrievalModel } from '../model/retrieval-model';
+import type { VqaModel } from '../model/vqa-model';
+import { evaluateRetrieval } from '../retrieval/evaluate';
+import { recommendedThreads, setThreads } from '../runtime-info';
+import { runUtility } from '../native';
+import { BlipTokenizer } from '../tokenizer';
+import { openTaskDataset } from '../train/task-data';
+import { isVideoTask, modelTask } from '../train/trainer-config';
+import { loadAdapter } from '../weights/adapter-file';
+import { loadWeights } from '../weights/load-weights';
+import type { EvalConfig } from './eval-config';
+
+export interface EvalResult {
+  task: EvalConfig['task'];
+  split: 'val' | 'test';
+  items: number;
+  metrics: Record<string, number>;
+  seconds: number;
+  predictions?: Array<Record<string, unknown>>;
+}
+
+export function evalModelConfig(c: EvalConfig): ModelConfig {
+  const task = modelTask(c.task);
+  const m = c.model;
+  const base = m.config ? { ...m.config } : presetConfig(m.preset ?? 'blip-base', task, { imageSize: m.imageSize ?? (isVideoTask(c.task) ? 224 : undefined) });
+  const cfg: ModelConfig = { ...base, petl: { ...base.petl, ...(m.petl ?? {}) } };
+  if (m.precision) cfg.precision = m.precision;
+  if (m.device) cfg.device = m.device;
+  return cfg;
+}
+
+export async function runEvaluation(c: EvalConfig, options: { model?: TaskModel; tokenizer?: BlipTokenizer; onProgress?: (what: string, done: number, total: number) => void } = {}): Promise<EvalResult> {
+  const started = Date.now();
+  await setThreads(c.threads ?? recommendedThreads((await runUtility('info')).info.blas.kind));
+  const model = options.model ?? (await createModel(evalModelConfig(c)));
+  const owns = !options.model;
+  const tok = options.tokenizer ?? BlipTokenizer.bertBaseUncased();
+  try {
+    if (owns && c.weights) await loadWeights(model, c.weights);
+    if (owns && c.adapter) await loadAdapter(model, c.adapter);
+    const ds = await openTaskDataset(c.task, c.data);
+    const split = c.split ?? 'test';
+    const batch = c.batchSize ?? 16;
+    if (ds.task === 'retrieval' || ds.task === 'video-retrieval') {
+      let set = await ds.readEval(split);
+      if (c.limit) set = limitRetrieval(set, c.limit);
+      const r = await evaluateRetrieval(model as RetrievalModel, set, {
+        tokenizer: tok,
+        k: c.k ?? 128,
+        beta: c.beta ?? 0,
+        frames: c.frames ?? 16,
+        maxLength: c.maxLength ?? 35,
+        batchSize: batch,
+        onProgress: (p, d, t) => options.onProgress?.(p, d, t),
+      });
+      return { task: c.task, split, items: set.media.length, metrics: { ...r.metrics }, seconds: (Date.now() - started) / 1000 };
+    }
+    if (ds.task === 'vqa' || ds.task === 'video-qa') {
+      const set = await ds.readEval(split);
+      const answers = (await ds.readAnswerList()).answers;
+      const records = c.limit ? set.records.slice(0, c.limit) : set.records;
+      const preds: string[] = [];
+      for (let i = 0; i < records.length; i += batch) {
+        const part = records.slice(i, i + batch);
+        const media = part.map((r) => ('image' in r ? r.image : r.video));
+        const res = await answerQuestions(model as VqaModel, media, part.map((r) => r.question), {
+          tokenizer: tok,
+          mode: c.vqaMode ?? 'rank',
+          answerList: answers,
+          k: c.answerK ?? 128,
+          kind: ds.task === 'video-qa' ? 'video' : 'image',
+          frames: c.frames ?? 16,
+        });
+        preds.push(...res.map((r) => r.answer));
+        options.onProgress?.('questions', Math.min(i + batch, records.length), records.length);
+      }
+      let metrics: Record<string, number>;
+      if (ds.task === 'vqa') {
+        const gt = records.map((r) => ('humanAnswers' in r && r.humanAnswers ? r.humanAnswers : r.answers));
+        if (gt.some((g) => g.length < 2)) throw new UniAdapterError('ERR_DATA', 'VQA accuracy needs the human answers of every question (a test split without answers cannot be scored locally)');
+        metrics = { accuracy: vqaAccuracy(preds, gt).overall };
+      } else {
+        metrics = { accuracy: exactMatchAccuracy(preds, records.map((r) => ('answer' in r ? (r.answer as string) : ''))) };
+      }
+      return {
+        task: c.task,
+        split,
+        items: records.length,
+        metrics,
+        seconds: (Date.now() - started) / 1000,
+        predictions: records.map((r, i) => ({ question_id: r.questionId, answer: preds[i] })),
+      };
+    }
+    if (ds.task === 'caption') {
+      const set = await ds.readEval(split);
+      const records = c.limit ? set.records.slice(0, c.limit) : set.records;
+      const results: Array<{ image_id: number; caption: string }> = [];
+      for (let i = 0; i < records.length; i += batch) {
+        const part = records.slice(i, i + batch);
+        const caps = await captionImages(model as CaptionModel, part.map((r) => r.image), {
+          tokenizer: tok,
+          numBeams: c.numBeams ?? 3,
+          maxLength: c.maxCaptionLength ?? 20,
+          minLength: c.minCaptionLength ?? 5,
+        });
+        caps.forEach((cap, j) => results.push({ image_id: part[j].imageId, caption: cap.caption }));
+        options.onProgress?.('images', Math.min(i + batch, records.length), records.length);
+      }
+      const gt = await ds.readGroundTruth(split);
+      const e = evaluateCaptions(results, gt.references);
+      return {
+        task: c.task,
+        split,
+        items: records.length,
+        metrics: { Bleu_4: e.Bleu_4, CIDEr: e.CIDEr, Bleu_1: e.Bleu_1 },
+        seconds: (Date.now() - started) / 1000,
+        predictions: results,
+      };
+    }
+    throw new UniAdapterError('ERR_ARG', `cannot evaluate task '${c.task}'`);
+  } finally {
+    if (owns) await model.dispose();
+  }
+}
+
+function limitRetrieval<T extends { media: string[]; mediaIds: string[]; texts: string[]; img2txt: number[][]; txt2img: number[]; sources: unknown[] }>(set: T, n: number): T {
+  const media = set.media.slice(0, n);
+  const keep = set.img2txt.slice(0, n);
+  const texts: string[] = [];
+  const img2txt: number[][] = [];
+  const txt2img: number[] = [];
+  keep.forEach((list, i) => {
+    img2txt.push(list.map((j) => {
+      texts.push(set.texts[j]);
+      txt2img.push(i);
+      return texts.length - 1;
+    }));
+  });
+  return { ...set, media, mediaIds: set.mediaIds.slice(0, n), texts, img2txt, txt2img, sources: set.sources.slice(0, n) };
+}
