@@ -128,3 +128,26 @@ describe('asynchronous execution', () => {
     expect(ticks).toBeGreaterThan(Math.min(10, elapsed / 20));
   });
 });
+
+describe('process lifetime', () => {
+  it('a process that created several models (disposed or not) exits cleanly', () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { spawnSync } = require('child_process') as typeof import('child_process');
+    const path = require('path') as typeof import('path');
+    const script = [
+      "import { RetrievalModel } from './lib/model/retrieval-model';",
+      "import { tinyConfig } from './test/helpers/tiny-models';",
+      '(async () => {',
+      "  const models = await Promise.all([0, 1, 2].map(() => RetrievalModel.create(tinyConfig('retrieval'))));",
+      '  await models[0].dispose();',
+      '  await models[1].dispose();',
+      "  process.stdout.write('ok');",
+      '})();',
+    ].join('\n');
+    const root = path.resolve(__dirname, '..');
+    const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), '--eval', script], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout).toBe('ok');
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+  });
+});

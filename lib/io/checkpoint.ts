@@ -21,9 +21,13 @@ const OPEN_BRACE = 0x7b;
 /** Which reader a file's first bytes call for, or a description of what was found instead. */
 export function sniffCheckpointFormat(head: Uint8Array): 'pth' | 'safetensors' | { unknown: string } {
   if (ZIP_SIGNATURES.some((sig) => sig.every((b, i) => head[i] === b))) return 'pth';
+  // safetensors before the pickle test: a header length such as 0x0180 starts with the bytes 80 01,
+  // which look like a pickle's PROTO opcode. The length is at most 100 MB, so its upper 4 bytes are 0.
+  if (head.length > 8 && head[8] === OPEN_BRACE && head[4] === 0 && head[5] === 0 && head[6] === 0 && head[7] === 0) {
+    return 'safetensors';
+  }
   // Legacy torch files and bare pickles go to the .pth reader, whose error says how to convert them.
   if (head[0] === PICKLE_PROTO && head.length > 1 && head[1] <= 5) return 'pth';
-  if (head.length > 8 && head[8] === OPEN_BRACE) return 'safetensors';
   if (head.length === 0) return { unknown: 'an empty file' };
   const hex = [...head].map((b) => b.toString(16).padStart(2, '0')).join(' ');
   return { unknown: `a file starting with bytes ${hex}` };

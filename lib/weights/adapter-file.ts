@@ -131,18 +131,50 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
+/**
+ * The PETL settings as the model builds them: every setting the user left out takes the native core's
+ * default (config.cpp `petl_from`), and modalities are compared as a set, so that `{ scale: 0.1 }` and
+ * `{}` or two orders of the same modalities are recognised as the same adapter.
+ */
+function effectivePetl(p: Partial<PetlConfig> | undefined, c: Pick<ModelConfig, 'vision' | 'text'>): Record<string, unknown> {
+  const method = p?.method ?? 'uniadapter';
+  const depth = Math.max(c.vision.depth, c.text.layers);
+  const from = p?.layers?.[0] ?? 1;
+  const to = p?.layers?.[1] ?? depth;
+  const modalities = (p?.modalities ?? ['visual', 'textual', 'multimodal']).map((m) =>
+    (m as string) === 'cross-modal' ? 'multimodal' : m
+  );
+  return {
+    method,
+    bottleneck: p?.bottleneck ?? 512,
+    scale: p?.scale ?? 0.1,
+    share: p?.share ?? 'down',
+    queryResidual: p?.queryResidual ?? true,
+    modalities: [...new Set(modalities)].sort(),
+    layers: [from, to >= depth ? 'last' : to],
+    kvAdapter: p?.kvAdapter ?? method === 'uniadapter',
+    kvBottleneck: p?.kvBottleneck ?? 64,
+    pfa: p?.pfa ?? 'code',
+    loraRank: p?.loraRank ?? 8,
+    loraAlpha: p?.loraAlpha ?? 16,
+    prefixLength: p?.prefixLength ?? 30,
+  };
+}
+
 /** Every difference between the adapter's settings and the model's, as readable lines. */
 function incompatibilities(m: AdapterMetadata, config: ModelConfig): string[] {
   const out: string[] = [];
   if (m.task !== config.task) out.push(`task: adapter '${m.task}', model '${config.task}'`);
-  for (const k of PETL_KEYS) {
-    if (!same(m.petl[k], config.petl[k])) out.push(`petl.${k}: adapter ${JSON.stringify(m.petl[k])}, model ${JSON.stringify(config.petl[k])}`);
-  }
   const arch = architectureOf(config);
+  const theirs = effectivePetl(m.petl, { vision: { ...config.vision, ...m.architecture.vision }, text: { ...config.text, ...m.architecture.text } });
+  const mine = effectivePetl(config.petl, config);
+  for (const k of PETL_KEYS) {
+    if (!same(theirs[k], mine[k])) out.push(`petl.${k}: adapter ${JSON.stringify(theirs[k])}, model ${JSON.stringify(mine[k])}`);
+  }
   for (const part of ['vision', 'text'] as const) {
     for (const [k, v] of Object.entries(m.architecture[part])) {
-      const mine = (arch[part] as Record<string, number>)[k];
-      if (v !== mine) out.push(`${part}.${k}: adapter ${v}, model ${mine}`);
+      const own = (arch[part] as Record<string, number>)[k];
+      if (v !== own) out.push(`${part}.${k}: adapter ${v}, model ${own}`);
     }
   }
   if (m.architecture.embedDim !== arch.embedDim) out.push(`embedDim: adapter ${m.architecture.embedDim}, model ${arch.embedDim}`);

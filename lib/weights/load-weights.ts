@@ -26,7 +26,10 @@ export interface LoadReport {
   file: string;
   naming: 'original' | 'hf';
   loaded: string[];
-  /** Model parameters the file did not provide (they keep their initial values). */
+  /**
+   * Model parameters the file did not provide or that were dropped for their shape. They keep their
+   * initial values, except momentum copies of loaded tensors, which start as copies of them.
+   */
   missing: string[];
   /** File tensors with no counterpart in the model. */
   unexpected: string[];
@@ -101,6 +104,36 @@ async function loadFromReader(model: BlipModel, reader: CheckpointReader, option
     aliasesSkipped,
     sharedSkipped: [],
   };
+
+  // Check every file tensor against the parameter it will replace before any data is read or copied:
+  // a wrong element kind fails, a tensor of another shape is dropped (BLIP's loader) unless it is a
+  // positional embedding that can be interpolated, and strict mode fails here with everything it can
+  // already see, so that a strict failure leaves the model as it was.
+  const entries = new Map(info.entries.map((e) => [e.name, e]));
+  for (const [name, key] of [...plan]) {
+    const param = entries.get(name);
+    if (!param) continue; // a buffer, or no such tensor: the model decides
+    const stored = reader.info(key);
+    if (isFloating(stored.dtype) !== isFloating(param.dtype)) {
+      throw new UniAdapterError(
+        'ERR_DTYPE',
+        `${file}: tensor '${key}' is ${stored.dtype} but the model's '${name}' is ${param.dtype}; ` +
+          'is this file a checkpoint of the same model?'
+      );
+    }
+    if (sameShape(stored.shape, param.shape) || canInterpolate(name, stored.shape, param.shape)) continue;
+    report.mismatched.push(`${name} ${shapeText(stored.shape)} != ${shapeText(param.shape)}`);
+    plan.delete(name);
+  }
+  if (options.strict) {
+    const missing = [...params].filter((p) => !plan.has(p));
+    // Names that are no parameter may still be buffers (queues, position_ids): ask the model which exist.
+    const others = [...plan.keys()].filter((n) => !params.has(n));
+    const buffers = others.length ? new Set(Object.keys(await model.stateDict('all', others))) : new Set<string>();
+    const unknown = others.filter((n) => !buffers.has(n)).map((n) => plan.get(n) as string);
+    failIfStrictProblems(file, { missing, unexpected: [...report.unexpected, ...unknown], mismatched: report.mismatched });
+  }
+
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   let chunk: TensorMap = {};
   let size = 0;
@@ -109,7 +142,8 @@ async function loadFromReader(model: BlipModel, reader: CheckpointReader, option
     if (Object.keys(chunk).length === 0) return;
     let r: Record<string, any>;
     try {
-      r = await model.loadTensors(chunk, { dropMismatched: !options.strict });
+      // Shapes were checked above; what the model still drops (buffers) is reported, and strict mode fails below.
+      r = await model.loadTensors(chunk, { dropMismatched: true });
     } catch (e) {
       if (isUniAdapterError(e)) throw new UniAdapterError(e.code === 'ERR_SHAPE' || e.code === 'ERR_DTYPE' ? e.code : 'ERR_WEIGHTS', `${file}: ${e.message}`, { cause: e });
       throw e;
@@ -149,13 +183,52 @@ async function loadFromReader(model: BlipModel, reader: CheckpointReader, option
         'Is this a BLIP checkpoint for this task?'
     );
   }
-  if (options.strict && (report.missing.length || report.unexpected.length || report.mismatched.length)) {
-    const parts: string[] = [];
-    if (report.missing.length) parts.push(`missing: ${report.missing.slice(0, 10).join(', ')}${report.missing.length > 10 ? ', ...' : ''}`);
-    if (report.unexpected.length) parts.push(`unexpected: ${report.unexpected.slice(0, 10).join(', ')}${report.unexpected.length > 10 ? ', ...' : ''}`);
-    if (report.mismatched.length) parts.push(`shape mismatch: ${report.mismatched.slice(0, 10).join('; ')}`);
-    throw new UniAdapterError('ERR_WEIGHTS', `${file}: strict loading failed (${parts.join(' | ')})`);
-  }
+  if (options.strict) failIfStrictProblems(file, report);
   await model.finishLoad(report.loaded);
   return report;
+}
+
+/** ERR_WEIGHTS listing (the first of) every missing, unexpected and mismatched tensor, if there is any. */
+function failIfStrictProblems(file: string, r: Pick<LoadReport, 'missing' | 'unexpected' | 'mismatched'>): void {
+  if (!r.missing.length && !r.unexpected.length && !r.mismatched.length) return;
+  const list = (items: string[], sep: string) => `${items.slice(0, 10).join(sep)}${items.length > 10 ? `${sep}... (${items.length} in all)` : ''}`;
+  const parts: string[] = [];
+  if (r.missing.length) parts.push(`missing: ${list(r.missing, ', ')}`);
+  if (r.unexpected.length) parts.push(`unexpected: ${list(r.unexpected, ', ')}`);
+  if (r.mismatched.length) parts.push(`shape mismatch: ${list(r.mismatched, '; ')}`);
+  throw new UniAdapterError('ERR_WEIGHTS', `${file}: strict loading failed (${parts.join(' | ')})`);
+}
+
+function isFloating(dtype: string): boolean {
+  return dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+function isSquare(n: number): boolean {
+  const r = Math.round(Math.sqrt(n));
+  return n > 0 && r * r === n;
+}
+
+/**
+ * Whether a stored ViT positional embedding [1, 1 + g², D] can be interpolated to the model's
+ * [1, 1 + G², D] (§3.4): same width, both patch grids square. Any other shape is a plain mismatch.
+ */
+function canInterpolate(name: string, stored: readonly number[], model: readonly number[]): boolean {
+  return (
+    name.endsWith('pos_embed') &&
+    stored.length === 3 &&
+    model.length === 3 &&
+    stored[0] === 1 &&
+    model[0] === 1 &&
+    stored[2] === model[2] &&
+    isSquare(stored[1] - 1) &&
+    isSquare(model[1] - 1)
+  );
 }

@@ -51,8 +51,9 @@ NativeModel::NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Nati
 }
 
 NativeModel::~NativeModel() {
-  // Garbage-collected without dispose(): free the model on its own thread.
-  if (!disposed_ && executor_ && !executor_->closed()) {
+  // Garbage-collected without dispose(): free the model on its own thread (during environment
+  // teardown the executor has already stopped, and the model is freed with the last reference).
+  if (!disposed_ && executor_ && executor_->usable()) {
     auto shared = shared_;
     executor_->submit([shared] { shared->model.reset(); }, nullptr);
     executor_->close();
@@ -117,7 +118,7 @@ Napi::Value NativeModel::run(const Napi::CallbackInfo& info) {
   }
   auto shared = shared_;
   auto outcome = std::make_shared<Outcome>();
-  executor_->submit(
+  const bool queued = executor_->submit(
       [shared, op, inputs = std::move(inputs), options = std::move(options), outcome] {
         capture(*outcome, [&] {
           if (!shared->model) throw ua::Error("ERR_DISPOSED", "this model was disposed");
@@ -137,6 +138,7 @@ Napi::Value NativeModel::run(const Napi::CallbackInfo& info) {
           deferred.Reject(make_error(env, current_failure()).Value());
         }
       });
+  if (!queued) deferred.Reject(make_error(env, "ERR_DISPOSED", "the runtime is shutting down").Value());
   return deferred.Promise();
 }
 
@@ -149,7 +151,8 @@ Napi::Value NativeModel::dispose(const Napi::CallbackInfo& info) {
   }
   disposed_ = true;
   auto shared = shared_;
-  executor_->submit([shared] { shared->model.reset(); }, [deferred](Napi::Env env) { deferred.Resolve(env.Undefined()); });
+  if (!executor_->submit([shared] { shared->model.reset(); }, [deferred](Napi::Env env) { deferred.Resolve(env.Undefined()); }))
+    deferred.Resolve(env.Undefined());
   executor_->close();
   return deferred.Promise();
 }

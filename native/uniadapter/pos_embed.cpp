@@ -8,7 +8,7 @@ namespace ua {
 
 at::Tensor interpolate_pos_embed(const at::Tensor& pos_embed, int64_t grid, int64_t extra_tokens) {
   check(pos_embed.dim() == 3 && pos_embed.size(0) == 1, kErrShape,
-        "pos_embed must have shape [1, tokens, width], got " + std::string(pos_embed.sizes().vec().empty() ? "[]" : ""));
+        "pos_embed must have shape [1, tokens, width], got " + c10::str(pos_embed.sizes()));
   const int64_t n = pos_embed.size(1) - extra_tokens;
   const int64_t orig = static_cast<int64_t>(std::sqrt(static_cast<double>(n)));
   check(orig * orig == n, kErrShape,
