@@ -20,8 +20,9 @@ export const command: Command = {
       false
     );
     if (!values.config) throw new UniAdapterError('ERR_ARG', `--config is required\nusage: ${usage}`);
-    // The same file format as training (paths relative to the file); extra keys are ignored.
-    const c = readTrainConfig(values.config as string) as unknown as EvalConfig;
+    // The same file as training (paths relative to the file): its `evaluation` section overrides.
+    const raw = readTrainConfig(values.config as string) as unknown as EvalConfig & { evaluation?: Partial<EvalConfig> };
+    const c: EvalConfig = { ...raw, ...(raw.evaluation ?? {}) };
     if (values.adapter) c.adapter = values.adapter as string;
     if (values.split) c.split = values.split as 'val' | 'test';
     if (values.limit) c.limit = intOption(values.limit as string, 'limit');
