@@ -42,3 +42,23 @@ export { runtimeReport, setThreads, recommendedThreads, type RuntimeReport } fro
 export { binarySource } from './native';
 export { retrievalScoreMatrices, type ScoreMatrices, type GalleryEmbeddings, type QueryTexts } from './retrieval/score-matrices';
 export * as metrics from './eval';
+
+export { saveAdapter, loadAdapter, readAdapterMetadata, backboneFingerprint, type AdapterMetadata, type SaveAdapterResult } from './weights/adapter-file';
+export { Gallery, type GalleryBuildOptions } from './inference/gallery';
+export { retrieveByText, type RetrieveOptions, type RetrievedItem } from './inference/retrieve';
+export { answerQuestions, type AnswerOptions, type AnswerResult } from './inference/answer';
+export { captionImages, type CaptionOptions, type CaptionResult } from './inference/caption';
+export type { ImageInput, VideoInput } from './inference/media-input';
+export { evaluateRetrieval, type RetrievalEvalOptions, type RetrievalEvalResult } from './retrieval/evaluate';
+export { runEvaluation, type EvalResult } from './evaluation/run-evaluation';
+export type { EvalConfig } from './evaluation/eval-config';
+export { Trainer, distributedFromEnv, type TrainSummary, type StepEvent, type EpochEvent, type TrainerOptions } from './train/trainer';
+export type { TrainerConfig, TrainTask, ModelChoice, DataChoice } from './train/trainer-config';
+export { learningRate, distillationAlpha, type ScheduleConfig } from './train/schedule';
+export { saveCheckpoint, restoreCheckpoint, readCheckpointState } from './train/checkpoint';
+export { openDatasetFolder, datasetFromAnnotations } from './data/dataset-folder';
+export { DataLoader } from './data/loader';
+export { generateSyntheticDataset } from './data/synthetic';
+export { decodeImage } from './io/image';
+export { readVideoFrames, probeVideo } from './io/video';
+export { runDemo } from './demo/run-demo';

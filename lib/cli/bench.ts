@@ -30,8 +30,8 @@ export interface BenchOptions {
   out: string;
   /** LibTorch intra-op threads (default: the recommendation for the BLAS in use). */
   threads?: number;
-  /** Python interpreter of the reference (default `python3`). */
-  python: string;
+  /** Python interpreter of the reference (default: python3 on the PATH, then /usr/bin/python3). */
+  python?: string;
 }
 
 const usage =
@@ -78,7 +78,7 @@ export function benchOptionsFromArgs(argv: string[]): BenchOptions {
   if (threads !== undefined && threads < 1) throw new UniAdapterError('ERR_ARG', `--threads must be at least 1, got ${threads}`);
   const mode = quick ? 'quick' : 'full';
   const out = (values.out as string | undefined) ?? path.join('.bench-out', `${config}-${device}-${mode}.json`);
-  return { quick, config, device, only, compare: values.compare === true, out: path.resolve(out), threads, python: (values.python as string | undefined) ?? 'python3' };
+  return { quick, config, device, only, compare: values.compare === true, out: path.resolve(out), threads, python: values.python as string | undefined };
 }
 
 /** The entry point benchmarks/suite.ts exports. */

@@ -4,6 +4,7 @@ import type { Command } from './command';
 // Loaded lazily so that `uniadapter tokenize` does not pay for loading LibTorch.
 const loaders: Record<string, () => Command> = {
   bench: () => require('./bench').command,
+  demo: () => require('./demo').command,
   doctor: () => require('./doctor').command,
   eval: () => require('./eval').command,
   golden: () => require('./golden').command,

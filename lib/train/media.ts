@@ -19,6 +19,8 @@ export interface MediaOptions {
   augment: boolean;
   /** RandAugment on images when augmenting (BLIP: on). */
   randAugment?: boolean;
+  /** RandAugment's AutoContrast: the official uint8-wrap behaviour (default) or the fixed stretch. */
+  autoContrast?: 'blip-uint8-wrap' | 'stretch';
 }
 
 export class MediaLoader {
@@ -27,7 +29,10 @@ export class MediaLoader {
   private readonly clipTest: ClipTransform;
 
   constructor(readonly options: MediaOptions) {
-    this.train = new TrainTransform({ size: options.size, randAugment: options.randAugment === false ? false : {} });
+    this.train = new TrainTransform({
+      size: options.size,
+      randAugment: options.randAugment === false ? false : { autoContrastMode: options.autoContrast ?? 'blip-uint8-wrap' },
+    });
     this.clipTrain = new ClipTransform({ size: options.size, train: true });
     this.clipTest = new ClipTransform({ size: options.size, train: false });
   }

@@ -47,6 +47,8 @@ export interface TrainerConfig {
   /** Training augmentation (RandomResizedCrop, flip; RandAugment for images). */
   augment?: boolean;
   randAugment?: boolean;
+  /** RandAugment's AutoContrast: 'blip-uint8-wrap' (the official code) or 'stretch' (the fix). */
+  autoContrast?: 'blip-uint8-wrap' | 'stretch';
   /** Dropout and drop-path in the frozen modules, as the official training (default true). */
   dropout?: boolean;
   clipGradNorm?: number;

@@ -103,6 +103,8 @@ export interface TrainerOptions {
   tokenizer?: BlipTokenizer;
   signal?: AbortSignal;
   distributed?: DistributedEnv;
+  /** Awaited after every step, before the next one (e.g. an evaluation at that exact step). */
+  afterStep?: (e: StepEvent) => Promise<void> | void;
 }
 
 export class Trainer extends EventEmitter {
@@ -202,7 +204,13 @@ export class Trainer extends EventEmitter {
     try {
       const tok = this.options.tokenizer ?? BlipTokenizer.bertBaseUncased();
       const mc = model.config;
-      const media = new MediaLoader({ size: mc.vision.imageSize, frames: c.frames ?? 8, augment: c.augment ?? true, randAugment: c.randAugment ?? true });
+      const media = new MediaLoader({
+        size: mc.vision.imageSize,
+        frames: c.frames ?? 8,
+        augment: c.augment ?? true,
+        randAugment: c.randAugment ?? true,
+        autoContrast: c.autoContrast,
+      });
       const seed = c.seed ?? 42;
       const loader = new DataLoader<TrainRecord, TrainSample>(records, {
         load: (r, ctx) => loadSample(c.task, r, media, ctx.seed),
@@ -267,7 +275,7 @@ export class Trainer extends EventEmitter {
           const rate = windowSamples / Math.max(elapsed, 1e-9);
           const parts: Record<string, number> = {};
           for (const k of ['lossIta', 'lossItm'] as const) if (typeof stats[k] === 'number') parts[k] = stats[k] as number;
-          this.emit('step', {
+          const event: StepEvent = {
             step: progress.step,
             epoch,
             batch: batch.batch,
@@ -282,7 +290,9 @@ export class Trainer extends EventEmitter {
             samplesPerSecond: rate,
             etaSeconds: ((totalSteps - progress.step) * c.batchSize) / Math.max(rate, 1e-9),
             rssMb: process.memoryUsage().rss / 2 ** 20,
-          });
+          };
+          this.emit('step', event);
+          if (this.options.afterStep) await this.options.afterStep(event);
           if (c.checkpointEverySteps && progress.step % c.checkpointEverySteps === 0) await writeCheckpoint(progress);
           if (this.options.signal?.aborted) {
             status = 'aborted';
