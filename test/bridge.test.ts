@@ -129,6 +129,26 @@ describe('asynchronous execution', () => {
   });
 });
 
+describe('fork safety', () => {
+  it('spawning processes while threaded matmuls run does not deadlock', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { spawn } = require('child_process') as typeof import('child_process');
+    const run = runUtility('gemm', {}, { n: 1024, iterations: 30 });
+    const spawns = Array.from({ length: 20 }, (_, i) =>
+      new Promise<number>((resolve, reject) => {
+        setTimeout(() => {
+          const c = spawn('true');
+          c.on('error', reject);
+          c.on('exit', (code) => resolve(code ?? -1));
+        }, i * 15);
+      })
+    );
+    const [r, codes] = await Promise.all([run, Promise.all(spawns)]);
+    expect(r.info.gflops).toBeGreaterThan(0);
+    expect(codes.every((c) => c === 0)).toBe(true);
+  }, 60_000);
+});
+
 describe('process lifetime', () => {
   it('a process that created several models (disposed or not) exits cleanly', () => {
     // eslint-disable-next-line @typescript-eslint/no-var-requires

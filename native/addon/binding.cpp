@@ -5,6 +5,7 @@
 #include "addon/model_object.h"
 #include "addon/options_bridge.h"
 #include "addon/tensor_bridge.h"
+#include "uniadapter/fork_guard.h"
 
 namespace uaddon {
 namespace {
@@ -21,6 +22,7 @@ class UtilityWorker : public Napi::AsyncWorker {
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
+    ua::ForkGuardScope guard;
     try {
       result_ = ua::run_utility(op_, inputs_, options_);
       make_host_contiguous(result_.tensors);
@@ -76,6 +78,7 @@ Napi::Value run_utility(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
+  ua::install_fork_guard();
   Napi::Function ctor = NativeModel::define(env);
   env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(ctor)));
   exports.Set("NativeModel", ctor);

@@ -1,6 +1,7 @@
 #include "addon/executor.h"
 
 #include "uniadapter/api.h"
+#include "uniadapter/fork_guard.h"
 
 namespace uaddon {
 
@@ -72,7 +73,10 @@ void Executor::loop() {
       job = queue_.front();
       queue_.pop_front();
     }
-    job->work();  // never throws: submitters wrap their work
+    {
+      ua::ForkGuardScope guard;
+      job->work();  // never throws: submitters wrap their work
+    }
     if (!tsfn_alive_->load() || tsfn_.BlockingCall(job, &Executor::finish) != napi_ok) {
       delete job;  // the environment is shutting down
     }
