@@ -1,0 +1,108 @@
+/** The shape of the suite's JSON report (format `uniadapter-bench/1`). */
+import type { BenchmarkName } from '../lib/cli/bench';
+
+export const REPORT_FORMAT = 'uniadapter-bench/1';
+
+/** Latency over the timed iterations, in milliseconds (p90 by nearest rank). */
+export interface LatencyStats {
+  samples: number;
+  medianMs: number;
+  p90Ms: number;
+  meanMs: number;
+  minMs: number;
+  maxMs: number;
+}
+
+/** Resident memory around one benchmark, in MiB. */
+export interface MemoryStats {
+  /** Highest resident set size while the benchmark ran. */
+  peakRssMb: number;
+  /** Resident set size just before it (models and inputs already in memory). */
+  rssBeforeMb: number;
+  /** 'benchmark': the peak was reset before the benchmark; 'process': the process-lifetime peak. */
+  scope: 'benchmark' | 'process';
+}
+
+/** The measurements of one side (ours or the PyTorch reference) of a benchmark. */
+export interface Measurement {
+  latency: LatencyStats;
+  /** Items per second at the median latency. */
+  throughput: number;
+  /** Achieved GFLOP/s = analytic FLOPs per iteration / median latency. */
+  gflops?: number;
+  /** gflops / the machine's practical peak (measured matmul GFLOP/s). */
+  fractionOfPeak?: number;
+  memory?: MemoryStats;
+  /** Benchmark-specific numbers (phase times, pair counts, generated lengths, ...). */
+  extra?: Record<string, number | string>;
+}
+
+/** The reference side: its measurement, or why there is none. */
+export type ReferenceOutcome = ({ status: 'ok' } & Measurement) | { status: 'unavailable' | 'failed' | 'not-implemented'; reason: string };
+
+export interface BenchResult extends Measurement {
+  /** Unique within a report, e.g. `vit-384`. */
+  id: string;
+  benchmark: BenchmarkName;
+  title: string;
+  /** What was measured: model preset, sizes, batch, options. */
+  config: Record<string, unknown>;
+  /** Unit of `throughput` (images/s, texts/s, pairs/s, ...). */
+  throughputUnit: string;
+  warmup: number;
+  iterations: number;
+  /** Analytic FLOPs of one timed iteration (multiply-add = 2 FLOPs; see benchmarks/flops.ts). */
+  flopsPerIteration?: number;
+  reference?: ReferenceOutcome;
+  /** Our median latency / the reference's median latency (< 1: we are faster). */
+  ratio?: number;
+  notes?: string[];
+}
+
+export interface GemmMeasurement {
+  n: number;
+  gflops: number;
+}
+
+/** What the numbers were measured on. */
+export interface MachineDescription {
+  cpu: { model: string; logicalCores: number };
+  memoryBytes: number;
+  os: { name: string; kernel: string; platform: string; arch: string };
+  node: string;
+  libtorch: { version: string; library: string; cudaCompiled: boolean };
+  blas: { kind: string; libraries: string[] };
+  threads: { intraop: number; interop: number; env: Record<string, string> };
+  cuda: { available: boolean; devices: string[] };
+  /** fp32 square matmuls on the benchmark device. */
+  gemm: GemmMeasurement[];
+  /** The best measured matmul rate: the practical peak that GFLOP/s figures are compared with. */
+  practicalPeakGflops: number;
+  loadAverage: { start: number[]; end?: number[] };
+}
+
+export interface ReferenceInfo {
+  available: boolean;
+  reason?: string;
+  /** The interpreter that ran it. */
+  interpreter?: string;
+  python?: string;
+  torch?: string;
+  threads?: number;
+  interopThreads?: number;
+  seconds?: number;
+}
+
+export interface BenchReport {
+  format: typeof REPORT_FORMAT;
+  createdAt: string;
+  mode: 'quick' | 'full';
+  config: string;
+  device: string;
+  machine: MachineDescription;
+  reference: ReferenceInfo;
+  results: BenchResult[];
+  /** Benchmarks that threw, with their error (absent when none did). */
+  failures?: Array<{ benchmark: BenchmarkName; error: string }>;
+  totalSeconds: number;
+}
