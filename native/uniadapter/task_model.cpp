@@ -226,9 +226,10 @@ Result TaskModel::state_dict(const Options& o) const {
   const auto names = o.get_strings("names", {});
   std::set<std::string> wanted(names.begin(), names.end());
   Result r;
+  // Snapshots: the bridge hands CPU memory to JS without copying, and parameters change in place.
   auto add = [&](const std::string& n, const torch::Tensor& t) {
     if (!wanted.empty() && !wanted.count(n)) return;
-    r.tensors.emplace_back(n, t.detach());
+    r.tensors.emplace_back(n, t.device().is_cpu() ? t.detach().clone() : t.detach());
   };
   if (which == "trainable") {
     for (size_t i = 0; i < trainable_.size(); ++i) add(trainable_names_[i], trainable_[i]);
@@ -406,7 +407,7 @@ Result TaskModel::fingerprint(const Options& o) const {
 Result TaskModel::grads(const Options& o) const {
   Result r;
   for (size_t i = 0; i < trainable_.size(); ++i)
-    if (trainable_[i].grad().defined()) r.tensors.emplace_back(trainable_names_[i], trainable_[i].grad().detach());
+    if (trainable_[i].grad().defined()) r.tensors.emplace_back(trainable_names_[i], trainable_[i].grad().detach().clone());
   return r;
 }
 
@@ -465,7 +466,11 @@ Result TaskModel::run(const std::string& op, const TensorMap& in, const Options&
     for (auto& p : trainable_) p.mutable_grad() = torch::Tensor();
     return {};
   }
-  if (op == "optimizer_state") return Result{optimizer_.state(), {}};
+  if (op == "optimizer_state") {
+    Result r{optimizer_.state(), {}};
+    for (auto& kv : r.tensors) kv.second = kv.second.clone();
+    return r;
+  }
   if (op == "load_optimizer_state") {
     optimizer_.load_state(in);
     return {};
