@@ -2,6 +2,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <cstdlib>
 #include <new>
 
 #include "uniadapter/error.h"
@@ -9,7 +10,10 @@
 namespace uaddon {
 namespace {
 
+// LibTorch messages carry a C++ backtrace after the first line; UNIADAPTER_DEBUG_ERRORS=1 keeps it.
 std::string first_line(const std::string& s) {
+  static const bool full = std::getenv("UNIADAPTER_DEBUG_ERRORS") != nullptr;
+  if (full) return s;
   auto pos = s.find('\n');
   return pos == std::string::npos ? s : s.substr(0, pos);
 }
@@ -24,7 +28,7 @@ Failure current_failure() {
   } catch (const c10::OutOfMemoryError& e) {
     return {"ERR_OOM", "out of memory: " + first_line(e.what_without_backtrace())};
   } catch (const c10::Error& e) {
-    return {"ERR_TORCH", first_line(e.what_without_backtrace())};
+    return {"ERR_TORCH", first_line(std::getenv("UNIADAPTER_DEBUG_ERRORS") ? e.what() : e.what_without_backtrace())};
   } catch (const std::bad_alloc&) {
     return {"ERR_OOM", "out of memory while allocating host memory"};
   } catch (const std::exception& e) {

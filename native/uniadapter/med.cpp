@@ -2,6 +2,7 @@
 
 #include "uniadapter/attention.h"
 #include "uniadapter/error.h"
+#include "uniadapter/layer_norm.h"
 
 namespace ua {
 
@@ -45,7 +46,7 @@ torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids, int64_t past
   torch::Tensor pos = position_ids.slice(1, past_len, past_len + L);
   torch::Tensor e = word_embeddings(ids);
   e = e + position_embeddings(pos);
-  e = LayerNorm(e);
+  e = layer_norm(LayerNorm, e);
   return torch::dropout(e, dropout, is_training());
 }
 
@@ -135,7 +136,7 @@ BertSelfOutputImpl::BertSelfOutputImpl(const TextConfig& c) : dropout(c.hidden_d
 }
 
 torch::Tensor BertSelfOutputImpl::forward(const torch::Tensor& h, const torch::Tensor& input) {
-  return LayerNorm(torch::dropout(dense(h), dropout, is_training()) + input);
+  return layer_norm(LayerNorm, torch::dropout(dense(h), dropout, is_training()) + input);
 }
 
 BertAttentionImpl::BertAttentionImpl(const TextConfig& c, bool cross) {
@@ -235,7 +236,7 @@ BertLMHeadModelImpl::BertLMHeadModelImpl(const TextConfig& c) {
 
 torch::Tensor BertLMHeadModelImpl::logits(const torch::Tensor& hidden) {
   auto& t = cls->predictions->transform;
-  torch::Tensor h = t->LayerNorm(torch::gelu(t->dense(hidden)));
+  torch::Tensor h = layer_norm(t->LayerNorm, torch::gelu(t->dense(hidden)));
   return torch::linear(h, bert->embeddings->word_embeddings->weight, cls->predictions->bias);
 }
 

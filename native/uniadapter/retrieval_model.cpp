@@ -361,8 +361,9 @@ Result RetrievalModel::train_step(const TensorMap& in, const Options& o) {
       auto txt_m = embed_texts(ids, mask, true);
       cap("vit_last_hidden_m", img_m.tokens.flatten(0, 1));
       cap("text_last_hidden_m", txt_m.hidden);
-      image_feat_m = img_m.feat;
-      text_feat_m = txt_m.feat;
+      // fp32 like the queues they join (under autocast the projections come out in bf16/fp16).
+      image_feat_m = img_m.feat.to(at::kFloat);
+      text_feat_m = txt_m.feat.to(at::kFloat);
       image_feat_m_all = torch::cat({image_feat_m.t(), image_queue.clone()}, 1);
       text_feat_m_all = torch::cat({text_feat_m.t(), text_queue.clone()}, 1);
       torch::Tensor sim_i2t_m = torch::matmul(image_feat_m, text_feat_m_all) / temp;

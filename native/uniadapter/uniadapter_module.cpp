@@ -1,5 +1,7 @@
 #include "uniadapter/uniadapter_module.h"
 
+#include "uniadapter/layer_norm.h"
+
 namespace ua {
 
 namespace nn = torch::nn;
@@ -29,7 +31,7 @@ UniAdapterImpl::UniAdapterImpl(int64_t d, int64_t r, double scale_, Share share_
 }
 
 torch::Tensor UniAdapterImpl::forward(const torch::Tensor& x, AdapterMode mode) {
-  torch::Tensor h = adapter_layer_norm_before(x);
+  torch::Tensor h = layer_norm(adapter_layer_norm_before, x);
   nn::Linear down = down_proj;
   if (mode == AdapterMode::Visual && visual_down_proj) down = visual_down_proj;
   if (mode == AdapterMode::Multimodal && multi_down_proj) down = multi_down_proj;
@@ -43,9 +45,9 @@ torch::Tensor UniAdapterImpl::forward(const torch::Tensor& x, AdapterMode mode) 
       up = visual_up_proj ? visual_up_proj(z) : up_proj(z);
       break;
     case AdapterMode::Multimodal:
-      if (share == Share::Down) up = adapter_layer_norm_cross_modal(multi_up_proj(z) + up_proj(z));
-      else if (share == Share::None) up = adapter_layer_norm_cross_modal(multi_up_proj(z));
-      else up = adapter_layer_norm_cross_modal(up_proj(z));
+      if (share == Share::Down) up = layer_norm(adapter_layer_norm_cross_modal, multi_up_proj(z) + up_proj(z));
+      else if (share == Share::None) up = layer_norm(adapter_layer_norm_cross_modal, multi_up_proj(z));
+      else up = layer_norm(adapter_layer_norm_cross_modal, up_proj(z));
       break;
   }
   return up * scale;

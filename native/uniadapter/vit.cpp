@@ -2,6 +2,7 @@
 
 #include "uniadapter/error.h"
 #include "uniadapter/grad_checkpoint.h"
+#include "uniadapter/layer_norm.h"
 
 namespace ua {
 
@@ -56,10 +57,10 @@ VitBlockImpl::VitBlockImpl(const VisionConfig& c, double dp) : drop_path(dp) {
 }
 
 torch::Tensor VitBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor a = x + ua::drop_path(attn(norm1(x)), drop_path, is_training());
+  torch::Tensor a = x + ua::drop_path(attn(layer_norm(norm1, x)), drop_path, is_training());
   torch::Tensor delta;
   if (adapter) delta = adapter(a, AdapterMode::Visual);
-  torch::Tensor m = ua::drop_path(mlp(norm2(a)), drop_path, is_training());
+  torch::Tensor m = ua::drop_path(mlp(layer_norm(norm2, a)), drop_path, is_training());
   if (delta.defined()) m = m + delta;
   if (adapter_par) m = m + adapter_par(a);
   torch::Tensor out = a + m;
@@ -106,7 +107,7 @@ torch::Tensor VisionTransformerImpl::forward(const torch::Tensor& pixels) {
     else
       x = blk->forward(x);
   }
-  return norm(x);
+  return layer_norm(norm, x);
 }
 
 }  // namespace ua
