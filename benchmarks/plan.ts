@@ -15,7 +15,7 @@ export interface SuitePlan {
   text: TimingOptions & { batch: number };
   itm: TimingOptions & { pairs: number };
   rerank: TimingOptions & { k: number };
-  train: TimingOptions & { batch: number };
+  train: TimingOptions & { sizes: Array<{ imageSize?: number; batch: number }> };
   caption: TimingOptions & { batch: number; numBeams: number; maxLength: number; minLength: number };
   eval: TimingOptions & { config: 'tiny' | 'blip-base'; imageSize: number; images: number; textsPerImage: number; k: number; batch: number };
   data: TimingOptions & { imageSize: number; images: number; workers: number[]; videoSize: number; clips: number; frames: number[]; videoWorkers: number[] };
@@ -35,7 +35,7 @@ export function suitePlan(options: BenchOptions): SuitePlan {
       text: { ...few, batch: 16 },
       itm: { ...few, pairs: 16 },
       rerank: { ...few, k: 16 },
-      train: { ...few, batch: 8 },
+      train: { ...few, sizes: [{ batch: 8 }] },
       caption: { ...caption, warmup: 1, iterations: quick ? 3 : 10 },
       eval: quick
         ? { config: 'tiny', imageSize: 32, images: 32, textsPerImage: 5, k: 16, batch: 16, warmup: 0, iterations: 2 }
@@ -53,7 +53,7 @@ export function suitePlan(options: BenchOptions): SuitePlan {
     text: { ...it(1, 5), batch: 16 },
     itm: { ...it(1, 3), pairs: 8 },
     rerank: { ...it(1, 3), k: 16 },
-    train: { ...it(1, 3), batch: 2 },
+    train: { ...it(1, 3), sizes: quick ? [{ imageSize: 384, batch: 2 }] : [{ imageSize: 224, batch: 4 }, { imageSize: 384, batch: 2 }] },
     caption: { ...caption, ...it(1, 2) },
     // 1000 images at 384 px through BLIP-base is far too slow on 2 cores: the 1k gallery uses the tiny configuration.
     eval: quick

@@ -9,46 +9,51 @@ import { trainStep } from '../flops';
 import { arangeInt64, randomPixels, textBatch } from '../inputs';
 import { makeResult, measure } from '../measure';
 
-/** The retrieval training-step benchmark. */
+/** The retrieval training-step benchmark, at each planned image size. */
 export const runTrainStep: BenchmarkCase = async (ctx) => {
   const { plan, options } = ctx;
-  const { model, config } = await ctx.models.retrieval();
-  const B = plan.train.batch;
-  const L = plan.textLength;
-  const S = config.vision.imageSize;
-  const pixels = randomPixels(ctx.rng, B, S);
-  const texts = textBatch(B, L, config.tokens!);
-  const idx = arangeInt64(B);
-  const step = { lr: 1e-5, alpha: 0.4, hardNegatives: 'sample' as const, train: true, update: true };
-  let lastLoss = NaN;
-  const timed = await measure(async () => {
-    const r = await model.trainStep({ pixels, inputIds: texts.inputIds, attentionMask: texts.attentionMask, idx }, step);
-    lastLoss = r.stats.loss;
-  }, plan.train);
-  const flops = trainStep(config, B, L);
-  const result = makeResult(
-    {
-      id: 'train-step',
-      benchmark: 'train',
-      title: `Retrieval training step, batch ${B} at ${S} px`,
-      config: {
-        ...describeConfig(options.config, config),
-        batch: B,
-        textLength: L,
-        queueSize: config.queueSize,
-        optimizer: 'AdamW (lr 1e-5, weight decay 0.05) over the trainable set',
-        hardNegatives: 'sampled (multinomial)',
-        momentumSharesBackbone: config.momentumSharesBackbone,
+  const results = [];
+  for (const size of plan.train.sizes) {
+    const { model, config } = await ctx.models.retrieval(size.imageSize);
+    const B = size.batch;
+    const L = plan.textLength;
+    const S = config.vision.imageSize;
+    const pixels = randomPixels(ctx.rng, B, S);
+    const texts = textBatch(B, L, config.tokens!);
+    const idx = arangeInt64(B);
+    const step = { lr: 1e-5, alpha: 0.4, hardNegatives: 'sample' as const, train: true, update: true };
+    let lastLoss = NaN;
+    const timed = await measure(async () => {
+      const r = await model.trainStep({ pixels, inputIds: texts.inputIds, attentionMask: texts.attentionMask, idx }, step);
+      lastLoss = r.stats.loss;
+    }, plan.train);
+    const flops = trainStep(config, B, L);
+    const result = makeResult(
+      {
+        id: plan.train.sizes.length > 1 ? `train-step-${S}` : 'train-step',
+        benchmark: 'train',
+        title: `Retrieval training step, batch ${B} at ${S} px`,
+        config: {
+          ...describeConfig(options.config, config),
+          batch: B,
+          textLength: L,
+          queueSize: config.queueSize,
+          optimizer: 'AdamW (lr 1e-5, weight decay 0.05) over the trainable set',
+          hardNegatives: 'sampled (multinomial)',
+          momentumSharesBackbone: config.momentumSharesBackbone,
+        },
+        throughputUnit: 'samples/s',
+        flopsPerIteration: flops.total,
       },
-      throughputUnit: 'samples/s',
-      flopsPerIteration: flops.total,
-    },
-    plan.train,
-    timed,
-    B,
-    ctx.peakGflops,
-    { forwardGflop: flops.forward / 1e9, backwardGflop: flops.backward / 1e9, lastLoss }
-  );
-  await ctx.compare(result, config, { kind: 'train', params: { batch: B, length: L, lr: 1e-5, alpha: 0.4, weightDecay: 0.05 } });
-  return [result];
+      plan.train,
+      timed,
+      B,
+      ctx.peakGflops,
+      { forwardGflop: flops.forward / 1e9, backwardGflop: flops.backward / 1e9, flopsPerSampleGflop: flops.total / B / 1e9, lastLoss }
+    );
+    await ctx.compare(result, config, { kind: 'train', params: { batch: B, length: L, lr: 1e-5, alpha: 0.4, weightDecay: 0.05 } });
+    results.push(result);
+    if (size.imageSize !== undefined) await ctx.models.release(size.imageSize);
+  }
+  return results;
 };
