@@ -1,8 +1,8 @@
 import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { UniAdapterError } from '../lib/errors';
 import { AtomicFileWriter, withAtomicFile, writeFileAtomic } from '../lib/io/atomic';
+import { expectUniAdapterError } from './helpers/expect-error';
 
 let dir: string;
 
@@ -14,15 +14,6 @@ afterEach(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
-async function expectUniAdapterError(p: Promise<unknown>, code: string, ...fragments: string[]): Promise<void> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err
-  );
-  expect(e).toBeInstanceOf(UniAdapterError);
-  expect((e as UniAdapterError).code).toBe(code);
-  for (const f of fragments) expect((e as Error).message).toContain(f);
-}
 
 const bytes = (s: string) => Buffer.from(s, 'utf8');
 

@@ -1,9 +1,9 @@
 import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { UniAdapterError } from '../lib/errors';
 import { openCheckpoint, sniffCheckpointFormat } from '../lib/io/checkpoint';
 import { tensorBytes } from '../lib/tensor';
+import { expectUniAdapterError } from './helpers/expect-error';
 
 const GOLDEN = path.resolve(__dirname, '../../shared/fixtures/golden-tiny');
 const PTH_FIXTURES = path.resolve(__dirname, 'fixtures/pth');
@@ -18,15 +18,6 @@ afterEach(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
-async function expectUniAdapterError(p: Promise<unknown>, code: string, ...fragments: string[]): Promise<void> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err
-  );
-  expect(e).toBeInstanceOf(UniAdapterError);
-  expect((e as UniAdapterError).code).toBe(code);
-  for (const f of fragments) expect((e as Error).message).toContain(f);
-}
 
 test('the format is chosen by the first bytes, not the file name', async () => {
   const stCopy = path.join(dir, 'weights.pth'); // a safetensors file with a misleading extension

@@ -1,13 +1,13 @@
 import { existsSync, promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { UniAdapterError } from '../lib/errors';
 import { PthFile } from '../lib/io/pth';
 import { TorchTensorRef } from '../lib/io/pickle';
 import { RandomAccessFile } from '../lib/io/random-access-file';
 import { SafetensorsFile } from '../lib/io/safetensors';
 import { canonicalName } from '../lib/weights/key-map';
 import { type HostTensor, tensorBytes } from '../lib/tensor';
+import { expectUniAdapterError } from './helpers/expect-error';
 
 const GOLDEN = path.resolve(__dirname, '../../shared/fixtures/golden-tiny');
 const RETRIEVAL_PTH = path.join(GOLDEN, 'retrieval/weights.pth');
@@ -41,15 +41,6 @@ afterEach(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
-async function expectUniAdapterError(p: Promise<unknown>, code: string, ...fragments: string[]): Promise<void> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err
-  );
-  expect(e).toBeInstanceOf(UniAdapterError);
-  expect((e as UniAdapterError).code).toBe(code);
-  for (const f of fragments) expect((e as Error).message).toContain(f);
-}
 
 const hex = (t: HostTensor) => Buffer.from(tensorBytes(t)).toString('hex');
 

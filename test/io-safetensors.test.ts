@@ -4,6 +4,7 @@ import * as path from 'path';
 import { UniAdapterError } from '../lib/errors';
 import { SafetensorsFile, readSafetensors, writeSafetensors } from '../lib/io/safetensors';
 import { type HostTensor, itemSize, tensorBytes } from '../lib/tensor';
+import { expectUniAdapterError } from './helpers/expect-error';
 
 const GOLDEN = path.resolve(__dirname, '../../shared/fixtures/golden-tiny');
 const RETRIEVAL = path.join(GOLDEN, 'retrieval/weights.safetensors');
@@ -18,15 +19,6 @@ afterEach(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
-async function expectUniAdapterError(p: Promise<unknown>, code: string, ...fragments: string[]): Promise<void> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err
-  );
-  expect(e).toBeInstanceOf(UniAdapterError);
-  expect((e as UniAdapterError).code).toBe(code);
-  for (const f of fragments) expect((e as Error).message).toContain(f);
-}
 
 const hex = (t: HostTensor) => Buffer.from(tensorBytes(t)).toString('hex');
 

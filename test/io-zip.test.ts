@@ -1,8 +1,8 @@
 import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { UniAdapterError } from '../lib/errors';
 import { ZipArchive, crc32 } from '../lib/io/zip';
+import { expectUniAdapterError } from './helpers/expect-error';
 
 const GOLDEN = path.resolve(__dirname, '../../shared/fixtures/golden-tiny');
 const RETRIEVAL_PTH = path.join(GOLDEN, 'retrieval/weights.pth');
@@ -18,15 +18,6 @@ afterEach(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
-async function expectUniAdapterError(p: Promise<unknown>, code: string, ...fragments: string[]): Promise<void> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err
-  );
-  expect(e).toBeInstanceOf(UniAdapterError);
-  expect((e as UniAdapterError).code).toBe(code);
-  for (const f of fragments) expect((e as Error).message).toContain(f);
-}
 
 async function allEntries(file: string): Promise<Map<string, Buffer>> {
   const zip = await ZipArchive.open(file);

@@ -233,6 +233,35 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   }
 }
 
+/** A short UniAdapter run of a task model on the demo data (constant lr, no augmentation, no dropout). */
+async function trainAdapter(
+  model: VqaModel | CaptionModel,
+  task: 'vqa' | 'caption',
+  data: string,
+  plan: DemoPlan,
+  steps: number,
+  outputDir: string,
+  tok: BlipTokenizer
+): Promise<TrainSummary> {
+  return new Trainer(
+    {
+      task,
+      model: { config: model.config },
+      data: { folder: data },
+      batchSize: plan.batchSize,
+      epochs: 1000,
+      lr: plan.lr,
+      schedule: 'constant',
+      maxSteps: steps,
+      augment: false,
+      dropout: false,
+      outputDir,
+      seed: plan.seed,
+    },
+    { model, tokenizer: tok }
+  ).run();
+}
+
 async function trainQa(
   retrieval: RetrievalModel,
   data: string,
@@ -256,23 +285,7 @@ async function trainQa(
       return { acc: (100 * hits) / test.length, res };
     };
     const before = (await accuracy()).acc;
-    const training = await new Trainer(
-      {
-        task: 'vqa',
-        model: { config },
-        data: { folder: data },
-        batchSize: plan.batchSize,
-        epochs: 1000,
-        lr: plan.lr,
-        schedule: 'constant',
-        maxSteps: plan.qaSteps,
-        augment: false,
-        dropout: false,
-        outputDir: path.join(report, 'vqa'),
-        seed: plan.seed,
-      },
-      { model, tokenizer: tok }
-    ).run();
+    const training = await trainAdapter(model, 'vqa', data, plan, plan.qaSteps, path.join(report, 'vqa'), tok);
     const after = await accuracy();
     log(`VQA (answer ranking over ${list.length} answers, ${training.steps} steps): accuracy ${before.toFixed(1)}% -> ${after.acc.toFixed(1)}%`);
     const examples = [0, 1, 2].map((i) => ({ image: path.basename(test[i].image), question: test[i].question, answer: after.res[i].answer, truth: test[i].answers }));
@@ -297,23 +310,7 @@ async function trainCaption(
   try {
     if (options.checkpoint) await loadWeights(model, options.checkpoint);
     else await shareBackbone(retrieval, model);
-    const training = await new Trainer(
-      {
-        task: 'caption',
-        model: { config },
-        data: { folder: data },
-        batchSize: plan.batchSize,
-        epochs: 1000,
-        lr: plan.lr,
-        schedule: 'constant',
-        maxSteps: plan.captionSteps,
-        augment: false,
-        dropout: false,
-        outputDir: path.join(report, 'caption'),
-        seed: plan.seed,
-      },
-      { model, tokenizer: tok }
-    ).run();
+    const training = await trainAdapter(model, 'caption', data, plan, plan.captionSteps, path.join(report, 'caption'), tok);
     const test = (await (await openDatasetFolder(data)).task('caption').readEval('test')).records.slice(0, 3);
     const caps = await captionImages(model, test.map((r) => r.image), { tokenizer: tok, maxLength: 20, minLength: 5 });
     const examples = test.map((r, i) => ({ image: path.basename(r.image), caption: caps[i].caption, references: r.references }));

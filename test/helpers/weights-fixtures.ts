@@ -8,7 +8,6 @@ import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { ModelConfig } from '../../lib/config/model-config';
-import { UniAdapterError } from '../../lib/errors';
 import { openGoldenCase } from '../../lib/golden/run-case';
 import { readSafetensors } from '../../lib/io/safetensors';
 import { ZipArchive, crc32 } from '../../lib/io/zip';
@@ -134,21 +133,7 @@ export async function retrievalOutputs(model: RetrievalModel, inputs: Record<str
   };
 }
 
-/** Awaits `p`, expects it to reject with a UniAdapterError of `code` whose message holds every fragment. */
-export async function expectUniAdapterError(p: Promise<unknown>, code: string, ...fragments: string[]): Promise<UniAdapterError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err
-  );
-  if (!(e instanceof UniAdapterError)) {
-    throw new Error(`expected a UniAdapterError ${code}, got ${e === undefined ? 'success' : String((e as Error)?.stack ?? e)}`);
-  }
-  expect({ code: e.code, message: e.message }).toEqual({ code, message: expect.any(String) });
-  for (const f of fragments) expect(e.message).toContain(f);
-  // No C++ backtrace or internal frames in what the user sees.
-  expect(e.message).not.toMatch(/Exception raised from|frame #\d|\.cpp:\d+/);
-  return e;
-}
+export { expectUniAdapterError } from './expect-error';
 
 /** Every entry of a zip (e.g. a .pth), in directory order. */
 export async function readZipEntries(file: string): Promise<Array<[string, Buffer]>> {
