@@ -45,7 +45,8 @@ export * as metrics from './eval';
 
 export { saveAdapter, loadAdapter, readAdapterMetadata, backboneFingerprint, type AdapterMetadata, type SaveAdapterResult } from './weights/adapter-file';
 export { Gallery, type GalleryBuildOptions } from './inference/gallery';
-export { retrieveByText, type RetrieveOptions, type RetrievedItem } from './inference/retrieve';
+export { retrieveByText, retrieveByImage, type RetrieveOptions, type ImageQueryOptions, type RetrievedItem } from './inference/retrieve';
+export { TextGallery, type TextGalleryOptions } from './inference/text-gallery';
 export { answerQuestions, type AnswerOptions, type AnswerResult } from './inference/answer';
 export { captionImages, type CaptionOptions, type CaptionResult } from './inference/caption';
 export type { ImageInput, VideoInput } from './inference/media-input';

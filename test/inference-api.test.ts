@@ -9,9 +9,11 @@ import * as path from 'path';
 import { generateSyntheticDataset } from '../lib/data/synthetic';
 import { openDatasetFolder } from '../lib/data/dataset-folder';
 import { Gallery } from '../lib/inference/gallery';
-import { retrieveByText } from '../lib/inference/retrieve';
+import { retrieveByImage, retrieveByText } from '../lib/inference/retrieve';
+import { TextGallery } from '../lib/inference/text-gallery';
 import { answerQuestions } from '../lib/inference/answer';
 import { captionImages } from '../lib/inference/caption';
+import { expectUniAdapterError } from './helpers/expect-error';
 import { RetrievalModel } from '../lib/model/retrieval-model';
 import { VqaModel } from '../lib/model/vqa-model';
 import { CaptionModel } from '../lib/model/caption-model';
@@ -56,6 +58,27 @@ describe('retrieval', () => {
     const itcOnly = await retrieveByText(model, gallery, [captions[0]], { tokenizer: tok, k: 8, rerank: 0 });
     expect(new Set(res.map((r) => r.index)).size).toBe(5);
     expect(itcOnly[0].map((r) => r.score)).toEqual([...itcOnly[0].map((r) => r.score)].sort((a, b) => b - a));
+  });
+
+  it('searches texts with image queries (ITC shortlist, ITM re-rank), consistent with direct ITM', async () => {
+    const texts = await TextGallery.build(model, captions.slice(0, 30), { tokenizer: tok });
+    const found = await retrieveByImage(model, texts, images.slice(0, 2), { k: 4, rerank: 6 });
+    expect(found).toHaveLength(2);
+    for (const list of found) {
+      expect(list).toHaveLength(4);
+      for (let i = 1; i < list.length; i++) expect(list[i - 1].score).toBeGreaterThanOrEqual(list[i].score);
+    }
+    // The same pair scored through the text-query path gives the same ITM logit.
+    const top = found[0][0];
+    const [fromText] = await retrieveByText(model, gallery, [texts.texts[top.index]], { tokenizer: tok, k: gallery.size, rerank: gallery.size, normalize: false });
+    const same = fromText.find((r) => r.index === 0);
+    expect(same).toBeDefined();
+    expect(Math.abs((same?.itm as number) - (top.itm as number))).toBeLessThan(1e-4);
+    // A shortlist shorter than k is widened to k; bad sizes are refused with ERR_ARG.
+    const [widened] = await retrieveByImage(model, texts, images.slice(0, 1), { k: 5, rerank: 2 });
+    expect(widened).toHaveLength(5);
+    await expectUniAdapterError(retrieveByImage(model, texts, images.slice(0, 1), { k: 0 }), 'ERR_ARG', 'k must be a positive integer');
+    await expectUniAdapterError(retrieveByImage(model, texts, images.slice(0, 1), { rerank: -1 }), 'ERR_ARG', 'rerank must be 0');
   });
 
   it('saves and loads a gallery, and refuses it once the adapter changed', async () => {

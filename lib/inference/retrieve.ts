@@ -7,11 +7,13 @@
 import { UniAdapterError } from '../errors';
 import { topKIndices } from '../eval/retrieval-scores';
 import type { RetrievalModel } from '../model/retrieval-model';
-import { int64, selectRows, toNumbers } from '../tensor';
+import { int64, selectRows, toNumbers, type HostTensor } from '../tensor';
 import type { BlipTokenizer } from '../tokenizer';
 import { forRetrieval, textBatchToTensors } from '../text-batches';
 import { preCaption } from '../text';
 import type { Gallery } from './gallery';
+import { pixelsOf, type ImageInput } from './media-input';
+import type { TextGallery } from './text-gallery';
 
 export interface RetrieveOptions {
   tokenizer: BlipTokenizer;
@@ -36,11 +38,19 @@ export interface RetrievedItem {
   itm?: number;
 }
 
+/** Results per query and shortlist size, validated; a shortlist is never shorter than k. */
+function rankingSizes(options: { k?: number; rerank?: number }, size: number): { k: number; rerank: number } {
+  const wanted = options.k ?? 10;
+  if (!Number.isInteger(wanted) || wanted < 1) throw new UniAdapterError('ERR_ARG', `k must be a positive integer, got ${options.k}`);
+  const k = Math.min(wanted, size);
+  const asked = options.rerank ?? Math.max(k, 16);
+  if (!Number.isInteger(asked) || asked < 0) throw new UniAdapterError('ERR_ARG', `rerank must be 0 (ITC only) or a positive integer, got ${options.rerank}`);
+  return { k, rerank: asked === 0 ? 0 : Math.min(Math.max(asked, k), size) };
+}
+
 export async function retrieveByText(model: RetrievalModel, gallery: Gallery, queries: readonly string[], options: RetrieveOptions): Promise<RetrievedItem[][]> {
   if (queries.length === 0) return [];
-  const k = Math.min(options.k ?? 10, gallery.size);
-  if (!Number.isInteger(k) || k < 1) throw new UniAdapterError('ERR_ARG', `k must be a positive integer, got ${options.k}`);
-  const rerank = Math.min(options.rerank ?? Math.max(k, 16), gallery.size);
+  const { k, rerank } = rankingSizes(options, gallery.size);
   const beta = options.beta ?? 0;
   const texts = options.normalize === false ? [...queries] : queries.map((q) => preCaption(q, 30));
   const t = textBatchToTensors(forRetrieval(options.tokenizer, texts, { maxLength: options.maxLength ?? 35, firstToken: 'cls' }));
@@ -74,6 +84,63 @@ export async function retrieveByText(model: RetrievalModel, gallery: Gallery, qu
     const itc = sims[q * G + i];
     const itm = logits[p * 2 + 1];
     results[q].push({ id: gallery.ids[i], index: i, score: itm + beta * itc, itc, itm });
+  });
+  return results.map((list) => list.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, k));
+}
+
+export interface ImageQueryOptions {
+  /** Results per query (default 10). */
+  k?: number;
+  /** ITC shortlist re-ranked by ITM (default max(k, 16)); 0 returns the ITC ranking alone. */
+  rerank?: number;
+  beta?: number;
+  /** Treat the queries as videos (paths or frame lists) instead of images. */
+  kind?: 'image' | 'video';
+  frames?: number;
+  /** Frame-aware attention for video queries (default on when the model has PFA). */
+  pfa?: boolean;
+}
+
+/**
+ * Image-to-text search over a text gallery: each query image's ITC similarities shortlist texts, the
+ * ITM head re-scores them with the image's cross-attention keys and values computed once per image.
+ */
+export async function retrieveByImage(
+  model: RetrievalModel,
+  gallery: TextGallery,
+  images: readonly ImageInput[],
+  options: ImageQueryOptions = {}
+): Promise<RetrievedItem[][]> {
+  if (images.length === 0) return [];
+  const { k, rerank } = rankingSizes(options, gallery.size);
+  const beta = options.beta ?? 0;
+  const pixels = await pixelsOf(images, model.config.vision.imageSize, { kind: options.kind, frames: options.frames });
+  const emb = await model.encodeImages(pixels, { tokens: rerank > 0 });
+  const sims = toNumbers(await model.similarity(emb.features, gallery.features)); // [I, N]
+  const N = gallery.size;
+  const shortlists = images.map((_, q) => topKIndices(sims.slice(q * N, (q + 1) * N), rerank > 0 ? rerank : k));
+  if (rerank === 0) {
+    return shortlists.map((list, q) => list.map((j) => ({ id: gallery.ids[j], index: j, score: sims[q * N + j], itc: sims[q * N + j] })));
+  }
+  const pairs: Array<[number, number]> = []; // (image, text), grouped by image
+  shortlists.forEach((list, q) => list.forEach((j) => pairs.push([q, j])));
+  const video = options.kind === 'video';
+  const pfa = video && (options.pfa ?? model.config.petl.pfa !== 'off');
+  const r = await model.itm({
+    inputIds: selectRows(gallery.inputIds, pairs.map((p) => p[1])),
+    attentionMask: selectRows(gallery.attentionMask, pairs.map((p) => p[1])),
+    imageTokens: emb.tokens as HostTensor,
+    pairImage: int64(pairs.map((p) => p[0]), [pairs.length]),
+    textFeatures: pfa ? selectRows(gallery.features, pairs.map((p) => p[1])) : undefined,
+    frameFeatures: pfa ? emb.frameFeatures : undefined,
+    pfa,
+  });
+  const logits = toNumbers(r.logits);
+  const results: RetrievedItem[][] = images.map(() => []);
+  pairs.forEach(([q, j], p) => {
+    const itc = sims[q * N + j];
+    const itm = logits[p * 2 + 1];
+    results[q].push({ id: gallery.ids[j], index: j, score: itm + beta * itc, itc, itm });
   });
   return results.map((list) => list.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, k));
 }
