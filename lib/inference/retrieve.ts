@@ -48,6 +48,26 @@ function rankingSizes(options: { k?: number; rerank?: number }, size: number): {
   return { k, rerank: asked === 0 ? 0 : Math.min(Math.max(asked, k), size) };
 }
 
+/**
+ * Each query's top k of its re-ranked (query, candidate) pairs: score = ITM logit + beta x ITC, ties
+ * broken by gallery order. `sims` is the [queries, ids.length] ITC matrix, `logits` the [pairs, 2] ITM output.
+ */
+function rankedByItm(
+  pairs: ReadonlyArray<readonly [number, number]>,
+  logits: ArrayLike<number>,
+  sims: ArrayLike<number>,
+  ids: readonly string[],
+  o: { queries: number; beta: number; k: number }
+): RetrievedItem[][] {
+  const results: RetrievedItem[][] = Array.from({ length: o.queries }, () => []);
+  pairs.forEach(([q, i], p) => {
+    const itc = sims[q * ids.length + i];
+    const itm = logits[p * 2 + 1];
+    results[q].push({ id: ids[i], index: i, score: itm + o.beta * itc, itc, itm });
+  });
+  return results.map((list) => list.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, o.k));
+}
+
 export async function retrieveByText(model: RetrievalModel, gallery: Gallery, queries: readonly string[], options: RetrieveOptions): Promise<RetrievedItem[][]> {
   if (queries.length === 0) return [];
   const { k, rerank } = rankingSizes(options, gallery.size);
@@ -78,14 +98,7 @@ export async function retrieveByText(model: RetrievalModel, gallery: Gallery, qu
     frameFeatures: pfa ? selectRows(gallery.frameFeatures, candidates) : undefined,
     pfa,
   });
-  const logits = toNumbers(r.logits);
-  const results: RetrievedItem[][] = texts.map(() => []);
-  pairs.forEach(([q, i], p) => {
-    const itc = sims[q * G + i];
-    const itm = logits[p * 2 + 1];
-    results[q].push({ id: gallery.ids[i], index: i, score: itm + beta * itc, itc, itm });
-  });
-  return results.map((list) => list.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, k));
+  return rankedByItm(pairs, toNumbers(r.logits), sims, gallery.ids, { queries: texts.length, beta, k });
 }
 
 export interface ImageQueryOptions {
@@ -135,12 +148,5 @@ export async function retrieveByImage(
     frameFeatures: pfa ? emb.frameFeatures : undefined,
     pfa,
   });
-  const logits = toNumbers(r.logits);
-  const results: RetrievedItem[][] = images.map(() => []);
-  pairs.forEach(([q, j], p) => {
-    const itc = sims[q * N + j];
-    const itm = logits[p * 2 + 1];
-    results[q].push({ id: gallery.ids[j], index: j, score: itm + beta * itc, itc, itm });
-  });
-  return results.map((list) => list.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, k));
+  return rankedByItm(pairs, toNumbers(r.logits), sims, gallery.ids, { queries: images.length, beta, k });
 }

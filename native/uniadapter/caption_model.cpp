@@ -77,15 +77,7 @@ Result CaptionModel::generate(const TensorMap& in, const Options& o) {
   torch::InferenceMode guard(true);
   AutocastScope amp(device_, autocast_dtype(), autocast_enabled());
   torch::Tensor prompt = ids_input(in, "prompt_input_ids");
-  GenerationSettings s;
-  s.num_beams = o.get_int("numBeams", 3);
-  s.max_length = o.get_int("maxLength", 20);
-  s.min_length = o.get_int("minLength", 5);
-  s.eos_token_id = cfg_.sep_token_id;
-  s.pad_token_id = cfg_.pad_token_id;
-  s.repetition_penalty = o.get_double("repetitionPenalty", 1.0);
-  s.length_penalty = o.get_double("lengthPenalty", 1.0);
-  check(s.num_beams >= 1, kErrArg, "numBeams must be >= 1");
+  const GenerationSettings s = generation_settings(o, 20, 5);
   torch::Tensor image = visual_encoder->forward(pixels(in, "pixels"));
   const int64_t B = image.size(0);
   if (prompt.size(0) == 1 && B > 1) prompt = prompt.repeat({B, 1});
@@ -100,12 +92,7 @@ Result CaptionModel::generate(const TensorMap& in, const Options& o) {
   } else {
     g = beam_search(runner.step_fn(), runner.reorder_fn(), torch::repeat_interleave(prompt, s.num_beams, 0), s);
   }
-  out.tensors.emplace_back("output_ids", g.sequences);
-  if (g.scores.defined()) out.tensors.emplace_back("sequence_scores", g.scores);
-  if (g.step_logits.defined()) {
-    out.tensors.emplace_back("step_logits", g.step_logits);
-    out.tensors.emplace_back("unfinished_before_step", g.unfinished);
-  }
+  append_generation(g, out);
   return out;
 }
 

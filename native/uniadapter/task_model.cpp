@@ -149,6 +149,29 @@ torch::Tensor TaskModel::ids_input(const TensorMap& in, const std::string& name)
   return on_device(t);
 }
 
+GenerationSettings TaskModel::generation_settings(const Options& o, int64_t default_max_length,
+                                                  int64_t default_min_length) const {
+  GenerationSettings s;
+  s.num_beams = o.get_int("numBeams", 3);
+  s.max_length = o.get_int("maxLength", default_max_length);
+  s.min_length = o.get_int("minLength", default_min_length);
+  s.eos_token_id = cfg_.sep_token_id;
+  s.pad_token_id = cfg_.pad_token_id;
+  s.repetition_penalty = o.get_double("repetitionPenalty", 1.0);
+  s.length_penalty = o.get_double("lengthPenalty", 1.0);
+  check(s.num_beams >= 1 && s.max_length >= 2, kErrArg, "numBeams must be >= 1 and maxLength >= 2");
+  return s;
+}
+
+void TaskModel::append_generation(const GenerationOutput& g, Result& out) {
+  out.tensors.emplace_back("output_ids", g.sequences);
+  if (g.scores.defined()) out.tensors.emplace_back("sequence_scores", g.scores);
+  if (g.step_logits.defined()) {
+    out.tensors.emplace_back("step_logits", g.step_logits);
+    out.tensors.emplace_back("unfinished_before_step", g.unfinished);
+  }
+}
+
 Options TaskModel::backward_and_step(const torch::Tensor& loss, const Options& o) {
   Options stats;
   const bool fp16 = cfg_.loss_scaling == "dynamic" || (cfg_.loss_scaling == "auto" && cfg_.precision == "fp16");

@@ -9,6 +9,7 @@
 #include "uniadapter/adamw.h"
 #include "uniadapter/api.h"
 #include "uniadapter/config.h"
+#include "uniadapter/generation.h"
 #include "uniadapter/grad_scaler.h"
 #include "uniadapter/process_group.h"
 #include "uniadapter/torch_all.h"
@@ -42,6 +43,12 @@ class TaskModel : public Model {
   torch::Tensor on_device(const torch::Tensor& t) const { return t.to(device_); }
   bool autocast_enabled() const { return cfg_.precision != "fp32"; }
   at::ScalarType autocast_dtype() const { return cfg_.precision == "fp16" ? at::kHalf : at::kBFloat16; }
+
+  // A generate call's settings: numBeams, maxLength, minLength, repetitionPenalty and lengthPenalty
+  // over the task's default lengths, validated; EOS and PAD from the configuration.
+  GenerationSettings generation_settings(const Options& o, int64_t default_max_length, int64_t default_min_length) const;
+  // Adds a search's output_ids and, where it has them, sequence_scores and the greedy step captures.
+  static void append_generation(const GenerationOutput& g, Result& out);
 
   // One optimizer update from the gradients of `loss` (backward included); returns step statistics.
   Options backward_and_step(const torch::Tensor& loss, const Options& o);

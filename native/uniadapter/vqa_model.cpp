@@ -176,15 +176,7 @@ Result VqaModel::generate(const TensorMap& in, const Options& o) {
   torch::Tensor q_ids = ids_input(in, "question_input_ids"), q_mask = ids_input(in, "question_attention_mask");
   if (o.get_bool("replaceFirstToken", true)) q_ids = with_token(q_ids, cfg_.enc_token_id);
   const int64_t B = q_ids.size(0);
-  GenerationSettings s;
-  s.num_beams = o.get_int("numBeams", 3);
-  s.max_length = o.get_int("maxLength", 10);
-  s.min_length = o.get_int("minLength", 1);
-  s.eos_token_id = cfg_.sep_token_id;
-  s.pad_token_id = cfg_.pad_token_id;
-  s.repetition_penalty = o.get_double("repetitionPenalty", 1.0);
-  s.length_penalty = o.get_double("lengthPenalty", 1.0);
-  check(s.num_beams >= 1 && s.max_length >= 2, kErrArg, "numBeams must be >= 1 and maxLength >= 2");
+  const GenerationSettings s = generation_settings(o, 10, 1);
   torch::Tensor visual = encode_visual(pixels(in, "pixels"));
   torch::Tensor q = encode_question(visual, q_ids, q_mask);
   // As blip_vqa.py: question states repeated per beam, cross-attention mask all ones.
@@ -194,8 +186,7 @@ Result VqaModel::generate(const TensorMap& in, const Options& o) {
   GenerationOutput g = s.num_beams == 1 ? greedy_search(runner.step_fn(), bos, s, false)
                                         : beam_search(runner.step_fn(), runner.reorder_fn(), bos, s);
   Result out;
-  out.tensors.emplace_back("output_ids", g.sequences);
-  if (g.scores.defined()) out.tensors.emplace_back("sequence_scores", g.scores);
+  append_generation(g, out);
   return out;
 }
 

@@ -40,6 +40,22 @@ function videoPath(r: RawRecord, options: VideoReadOptions): string {
   return resolveVideo(options.mediaRoot, stringField(r, 'video', 'clip_name', 'video_id'), options.videoExtension);
 }
 
+/** The records of MSR-VTT-style files as one group of captions per video, videos checked on disk. */
+async function readVideoGroups(files: string | readonly string[], options: VideoReadOptions, log: BadRecordLog) {
+  const maxWords = options.maxWords ?? VIDEO_CAPTION_MAX_WORDS;
+  const raw = await readAnnotationFiles(files, log);
+  const groups = validateRecords<GroupInput>(raw, log, (r) => ({
+    media: videoPath(r, options),
+    mediaId: videoName(r),
+    captions: stringsField(r, 'caption').map((c) => preCaption(c, maxWords)),
+  }));
+  return checkMediaFiles(groups, (g) => [g.media], log, {
+    ...options,
+    video: true,
+    setPath: (g, _from, to) => (g.media = to),
+  });
+}
+
 /**
  * Reads MSR-VTT retrieval training files: one pair per caption, `idx` per distinct video.
  *
@@ -50,18 +66,7 @@ export async function readMsrvttRetrievalTrain(
   options: VideoReadOptions
 ): Promise<RetrievalTrainSet> {
   const log = new BadRecordLog(options.onBadRecord);
-  const maxWords = options.maxWords ?? VIDEO_CAPTION_MAX_WORDS;
-  const raw = await readAnnotationFiles(files, log);
-  const groups = validateRecords<GroupInput>(raw, log, (r) => ({
-    media: videoPath(r, options),
-    mediaId: videoName(r),
-    captions: stringsField(r, 'caption').map((c) => preCaption(c, maxWords)),
-  }));
-  const kept = await checkMediaFiles(groups, (g) => [g.media], log, {
-    ...options,
-    video: true,
-    setPath: (g, _from, to) => (g.media = to),
-  });
+  const kept = await readVideoGroups(files, options, log);
   const pairs = kept.flatMap((g) =>
     g.value.captions.map((caption) => ({
       value: { media: g.value.media, caption, mediaId: g.value.mediaId } satisfies PairInput,
@@ -78,17 +83,6 @@ export async function readMsrvttRetrievalTrain(
  */
 export async function readMsrvttRetrievalEval(file: string, options: VideoReadOptions): Promise<RetrievalEvalSet> {
   const log = new BadRecordLog(options.onBadRecord);
-  const maxWords = options.maxWords ?? VIDEO_CAPTION_MAX_WORDS;
-  const raw = await readAnnotationFiles(file, log);
-  const groups = validateRecords<GroupInput>(raw, log, (r) => ({
-    media: videoPath(r, options),
-    mediaId: videoName(r),
-    captions: stringsField(r, 'caption').map((c) => preCaption(c, maxWords)),
-  }));
-  const kept = await checkMediaFiles(groups, (g) => [g.media], log, {
-    ...options,
-    video: true,
-    setPath: (g, _from, to) => (g.media = to),
-  });
+  const kept = await readVideoGroups(file, options, log);
   return buildRetrievalEval('video', kept, log.records);
 }
