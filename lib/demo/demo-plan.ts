@@ -26,7 +26,7 @@ export const FULL_PLAN: DemoPlan = {
   testImages: 100,
   retrievalSteps: 700,
   qaSteps: 150,
-  captionSteps: 150,
+  captionSteps: 250,
   batchSize: 32,
   lr: 3e-3,
   evalEvery: 140,

@@ -38,7 +38,9 @@ void init_variance_preserving(torch::nn::Module& root) {
       if (ln->weight.defined()) ln->weight.fill_(1.0);
       if (ln->bias.defined()) ln->bias.zero_();
     } else if (auto* emb = dynamic_cast<nn::EmbeddingImpl*>(m.get())) {
-      emb->weight.normal_(0.0, 1.0);
+      // N(0, 1/d): BERT's embedding LayerNorm makes the input side indifferent to the scale, and the
+      // LM head tied to the word embeddings then starts with unit-variance logits instead of sqrt(d).
+      emb->weight.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(emb->weight.size(1))));
     }
   }
 }
