@@ -99,7 +99,8 @@ export interface ModelConfig {
   frozenDtype?: 'auto' | 'float32' | 'bfloat16' | 'float16';
   /**
    * Initial backbone values before any checkpoint is loaded: BLIP's N(0, 0.02) ('blip'), or
-   * N(0, 1/fan_in) ('variance-preserving'), whose random features keep inputs distinguishable.
+   * N(0, 1/fan_in) with N(0, 1/d) word and position embeddings ('variance-preserving'), whose random
+   * features keep inputs distinguishable and whose tied LM head starts at unit-variance logits.
    */
   backboneInit?: 'blip' | 'variance-preserving';
   /** Dynamic loss scaling: 'auto' (on with fp16), 'dynamic' (always), 'off'. */
