@@ -5,7 +5,7 @@ import { openCheckpoint, sniffCheckpointFormat } from '../lib/io/checkpoint';
 import { tensorBytes } from '../lib/tensor';
 import { expectUniAdapterError } from './helpers/expect-error';
 
-const GOLDEN = path.resolve(__dirname, '../../shared/fixtures/golden-tiny');
+const GOLDEN = path.resolve(__dirname, 'fixtures', 'golden-tiny');
 const PTH_FIXTURES = path.resolve(__dirname, 'fixtures/pth');
 
 let dir: string;

@@ -9,7 +9,7 @@ import { canonicalName } from '../lib/weights/key-map';
 import { type HostTensor, tensorBytes } from '../lib/tensor';
 import { expectUniAdapterError } from './helpers/expect-error';
 
-const GOLDEN = path.resolve(__dirname, '../../shared/fixtures/golden-tiny');
+const GOLDEN = path.resolve(__dirname, 'fixtures', 'golden-tiny');
 const RETRIEVAL_PTH = path.join(GOLDEN, 'retrieval/weights.pth');
 const RETRIEVAL_ST = path.join(GOLDEN, 'retrieval/weights.safetensors');
 const PTH_FIXTURES = path.resolve(__dirname, 'fixtures/pth');

@@ -6,7 +6,7 @@ import { SafetensorsFile, readSafetensors, writeSafetensors } from '../lib/io/sa
 import { type HostTensor, itemSize, tensorBytes } from '../lib/tensor';
 import { expectUniAdapterError } from './helpers/expect-error';
 
-const GOLDEN = path.resolve(__dirname, '../../shared/fixtures/golden-tiny');
+const GOLDEN = path.resolve(__dirname, 'fixtures', 'golden-tiny');
 const RETRIEVAL = path.join(GOLDEN, 'retrieval/weights.safetensors');
 
 let dir: string;

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { ZipArchive, crc32 } from '../lib/io/zip';
 import { expectUniAdapterError } from './helpers/expect-error';
 
-const GOLDEN = path.resolve(__dirname, '../../shared/fixtures/golden-tiny');
+const GOLDEN = path.resolve(__dirname, 'fixtures', 'golden-tiny');
 const RETRIEVAL_PTH = path.join(GOLDEN, 'retrieval/weights.pth');
 const PTH_FIXTURES = path.resolve(__dirname, 'fixtures/pth');
 

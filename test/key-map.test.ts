@@ -3,7 +3,7 @@ import { SafetensorsFile } from '../lib/io/safetensors';
 import { tensorBytes } from '../lib/tensor';
 import { canonicalName, detectNaming, toHfName, toOriginalName } from '../lib/weights/key-map';
 
-const GOLDEN = path.resolve(__dirname, '../../shared/fixtures/golden-tiny');
+const GOLDEN = path.resolve(__dirname, 'fixtures', 'golden-tiny');
 
 async function namesOf(folder: string): Promise<string[]> {
   const st = await SafetensorsFile.open(path.join(GOLDEN, folder, 'weights.safetensors'));

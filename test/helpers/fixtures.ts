@@ -1,5 +1,5 @@
-/** Where the shared fixtures are (../shared beside the repository, in CI too). */
+/** Where the golden fixtures are: inside the repository (test/fixtures/), so a plain clone runs the suite. */
 import * as path from 'path';
 
-export const SHARED_DIR = path.resolve(__dirname, '../../../shared');
-export const GOLDEN_TINY = path.join(SHARED_DIR, 'fixtures', 'golden-tiny');
+export const FIXTURES_DIR = path.resolve(__dirname, '..', 'fixtures');
+export const GOLDEN_TINY = path.join(FIXTURES_DIR, 'golden-tiny');
