@@ -39,6 +39,11 @@ export interface ItmInputs {
   /** For frame-aware attention: text ITC features [P, E] and candidates' frame features [G, T, E]. */
   textFeatures?: HostTensor;
   frameFeatures?: HostTensor;
+  /**
+   * For the paper's frame-aware attention (pfa 'paper'): each text's unimodal CLS state [P, width].
+   * Omitted: computed from `inputIds`, whose first token must then still be [CLS].
+   */
+  textCls?: HostTensor;
   pfa?: boolean;
   replaceFirstToken?: boolean;
   returnHidden?: boolean;
@@ -94,6 +99,7 @@ export class RetrievalModel extends BlipModel {
     if (inputs.pairImage) t.pair_image = inputs.pairImage;
     if (inputs.textFeatures) t.text_feat = inputs.textFeatures;
     if (inputs.frameFeatures) t.frame_feat = inputs.frameFeatures;
+    if (inputs.textCls) t.text_cls = inputs.textCls;
     const r = await this.run('itm', t, {
       pfa: inputs.pfa ?? this.config.petl.pfa !== 'off',
       replaceFirstToken: inputs.replaceFirstToken ?? true,

@@ -187,6 +187,17 @@ torch::Tensor RetrievalModel::pfa_weights(const torch::Tensor& sim_t2f) const {
   return torch::softmax(sim_t2f.detach() / 4.0, 1) * T;
 }
 
+torch::Tensor RetrievalModel::paper_frame_scaled(const torch::Tensor& tokens, const torch::Tensor& text_cls) const {
+  const int64_t P = tokens.size(0), T = tokens.size(1), N = tokens.size(2), D = tokens.size(3);
+  check(text_cls.dim() == 2 && text_cls.size(0) == P && text_cls.size(1) == D, kErrShape,
+        "paper PFA needs one text CLS feature [" + std::to_string(P) + ", " + std::to_string(D) + "] per pair, got " +
+            shape_str(text_cls));
+  torch::Tensor frame_cls = tokens.select(2, 0);                                        // [P, T, D]
+  torch::Tensor a = torch::softmax((frame_cls * text_cls.unsqueeze(1)).sum(-1), 1);     // [P, T]
+  torch::Tensor patches = tokens.slice(2, 1) * a.view({P, T, 1, 1}).to(tokens.dtype());
+  return torch::cat({tokens.slice(2, 0, 1), patches}, 2).reshape({P, T * N, D});
+}
+
 torch::Tensor RetrievalModel::itm_hidden(const torch::Tensor& enc_ids, const torch::Tensor& mask,
                                          const torch::Tensor& memory, const torch::Tensor& frame_weights) {
   CrossContext ctx;
@@ -242,27 +253,34 @@ Result RetrievalModel::itm(const TensorMap& in, const Options& o) {
           "'pair_image' indexes outside the " + std::to_string(G) + " candidates");
   }
   const bool pfa = o.get_bool("pfa", cfg_.petl.pfa != PfaMode::Off) && cfg_.petl.pfa != PfaMode::Off && T > 1;
+  const bool paper = pfa && cfg_.petl.pfa == PfaMode::Paper;
   torch::Tensor weights;
   torch::Tensor memory = tokens.reshape({G, T * N, tokens.size(3)});
-  if (pfa) {
+  if (pfa && !paper) {
     torch::Tensor tf = on_device(require_tensor(in, "text_feat"));
-    if (cfg_.petl.pfa == PfaMode::Code) {
-      torch::Tensor ff = on_device(require_tensor(in, "frame_feat"));
-      check(ff.dim() == 3 && ff.size(0) == G && ff.size(1) == T, kErrShape, "'frame_feat' must be [candidates, frames, E]");
-      torch::Tensor sim = (tf.unsqueeze(1) * ff.index_select(0, pair)).sum(-1);
-      weights = pfa_weights(sim);
+    torch::Tensor ff = on_device(require_tensor(in, "frame_feat"));
+    check(ff.dim() == 3 && ff.size(0) == G && ff.size(1) == T, kErrShape, "'frame_feat' must be [candidates, frames, E]");
+    check(tf.dim() == 2 && tf.size(0) == P && tf.size(1) == ff.size(2), kErrShape,
+          "'text_feat' must be [texts, " + std::to_string(ff.size(2)) + "], got " + shape_str(tf));
+    torch::Tensor sim = (tf.unsqueeze(1) * ff.index_select(0, pair)).sum(-1);
+    weights = pfa_weights(sim);
+  }
+  if (paper) {
+    // The paper's frame weights need each text's unimodal CLS state: given as 'text_cls', or
+    // computed here from the [CLS] ids before the first token becomes [ENC].
+    auto given = find_tensor(in, "text_cls");
+    torch::Tensor cls;
+    if (given) {
+      cls = on_device(*given);
     } else {
-      // Paper form: softmax over frames of <frame CLS, text CLS> (raw features, no temperature),
-      // scaling the patch features themselves (keys and values).
-      torch::Tensor cls = tokens.select(2, 0).index_select(0, pair);
-      torch::Tensor a = torch::softmax((cls * tf.unsqueeze(1)).sum(-1), 1);
-      torch::Tensor scale = torch::cat({torch::ones({P, T, 1, 1}, a.options()), a.view({P, T, 1, 1}).expand({P, T, N - 1, 1})}, 2);
-      memory = (tokens.index_select(0, pair) * scale).reshape({P, T * N, tokens.size(3)});
-      pair = torch::arange(P, ids.options());
+      check(o.get_bool("replaceFirstToken", true), kErrArg,
+            "paper PFA needs 'text_cls' (the text encoder's CLS state per text) when replaceFirstToken is false");
+      cls = text_encoder->forward(ids_input(in, "input_ids"), mask, TextMode::Text, false, nullptr).select(1, 0);
     }
+    memory = paper_frame_scaled(tokens.index_select(0, pair), cls.to(tokens.dtype()));
   }
   torch::Tensor hidden;
-  if (!pair_opt || (pfa && cfg_.petl.pfa == PfaMode::Paper)) {
+  if (!pair_opt || paper) {
     hidden = itm_hidden(ids, mask, memory, weights);
   } else {
     // One pass per candidate: its keys and values are computed once and shared by all its texts.
@@ -332,6 +350,7 @@ Result RetrievalModel::train_step(const TensorMap& in, const Options& o) {
   const std::string negatives = o.get_string("hardNegatives", "sample");
   check(negatives == "sample" || negatives == "argmax", kErrArg, "hardNegatives must be 'sample' or 'argmax'");
   const bool pfa = cfg_.petl.pfa != PfaMode::Off && o.get_bool("pfa", T > 1) && T > 1;
+  const bool paper = cfg_.petl.pfa == PfaMode::Paper;
 
   torch::Tensor loss_ita, loss_itm;
   {
@@ -388,23 +407,36 @@ Result RetrievalModel::train_step(const TensorMap& in, const Options& o) {
     dequeue_and_enqueue(image_feat_m, text_feat_m, idxs);
 
     torch::Tensor image_embeds = img.tokens.reshape({B, -1, img.tokens.size(3)});
+    torch::Tensor text_cls = txt.hidden.select(1, 0);
     torch::Tensor enc_ids = with_enc_token(ids);
     cap("itm_pos_input_ids", enc_ids);
-    cap("itm_pos_encoder_hidden_states", image_embeds);
-    if (pfa) cap("itm_pos_frame_weight", sim_t2f);
-    torch::Tensor out_pos = itm_hidden(enc_ids, mask, image_embeds, pfa ? pfa_weights(sim_t2f) : torch::Tensor());
+    torch::Tensor out_pos;
+    if (pfa && paper) {
+      torch::Tensor scaled = paper_frame_scaled(img.tokens, text_cls);
+      cap("itm_pos_encoder_hidden_states", scaled);
+      out_pos = itm_hidden(enc_ids, mask, scaled, torch::Tensor());
+    } else {
+      cap("itm_pos_encoder_hidden_states", image_embeds);
+      if (pfa) cap("itm_pos_frame_weight", sim_t2f);
+      out_pos = itm_hidden(enc_ids, mask, image_embeds, pfa ? pfa_weights(sim_t2f) : torch::Tensor());
+    }
     cap("itm_pos_last_hidden", out_pos);
 
-    torch::Tensor weights_i2t, weights_t2i, text_feat_world, frame_feat_world;
+    // Hard negatives come from the batches of all ranks (negative_all_rank: true) or from the local
+    // batch only (false), as the two branches of the official forward.
+    const bool all_rank = cfg_.negative_all_rank;
+    auto gather = [&](const torch::Tensor& t) { return all_rank ? dist_.all_gather(t) : t; };
+    torch::Tensor weights_i2t, weights_t2i, text_feat_pool, frame_feat_pool, text_cls_pool;
     {
       torch::NoGradGuard g;
-      torch::Tensor same = torch::eq(idx, idxs.t());
-      torch::Tensor image_feat_world = dist_.all_gather(img.feat);
-      text_feat_world = dist_.all_gather(txt.feat);
-      if (pfa) frame_feat_world = dist_.all_gather(img.frame_feat);
-      weights_i2t = torch::softmax(torch::matmul(img.feat, text_feat_world.t()) / temp, 1).masked_fill_(same, 0);
-      weights_t2i = torch::softmax(torch::matmul(txt.feat, image_feat_world.t()) / temp, 1).masked_fill_(same, 0);
+      torch::Tensor same = torch::eq(idx, (all_rank ? idxs : idx).t());
+      torch::Tensor image_feat_pool = gather(img.feat);
+      text_feat_pool = gather(txt.feat);
+      if (pfa && !paper) frame_feat_pool = gather(img.frame_feat);
+      weights_i2t = torch::softmax(torch::matmul(img.feat, text_feat_pool.t()) / temp, 1).masked_fill_(same, 0);
+      weights_t2i = torch::softmax(torch::matmul(txt.feat, image_feat_pool.t()) / temp, 1).masked_fill_(same, 0);
     }
+    if (pfa && paper) text_cls_pool = all_rank ? dist_.all_gather_with_grad(text_cls) : text_cls;
     cap("weights_i2t", weights_i2t);
     cap("weights_t2i", weights_t2i);
     auto choose = [&](const torch::Tensor& w, const char* what) {
@@ -418,23 +450,29 @@ Result RetrievalModel::train_step(const TensorMap& in, const Options& o) {
       return torch::cat(picks, 0);
     };
     torch::Tensor neg_img = choose(weights_t2i, "image");
-    torch::Tensor image_embeds_world = dist_.all_gather_with_grad(image_embeds);
-    torch::Tensor image_embeds_neg = image_embeds_world.index_select(0, neg_img);
-    torch::Tensor input_ids_world = dist_.all_gather(enc_ids);
-    torch::Tensor att_mask_world = dist_.all_gather(mask);
+    torch::Tensor image_tokens_pool = all_rank ? dist_.all_gather_with_grad(img.tokens) : img.tokens;
+    torch::Tensor image_tokens_neg = image_tokens_pool.index_select(0, neg_img);
+    torch::Tensor input_ids_pool = gather(enc_ids);
+    torch::Tensor att_mask_pool = gather(mask);
     torch::Tensor neg_txt = choose(weights_i2t, "text");
     cap("neg_image_idx_for_text", neg_img);
     cap("neg_text_idx_for_image", neg_txt);
-    torch::Tensor text_ids_all = torch::cat({enc_ids, input_ids_world.index_select(0, neg_txt)}, 0);
-    torch::Tensor text_atts_all = torch::cat({mask, att_mask_world.index_select(0, neg_txt)}, 0);
-    torch::Tensor image_embeds_all = torch::cat({image_embeds_neg, image_embeds}, 0);
-    torch::Tensor neg_weights;
-    if (pfa) {
-      torch::Tensor frame_feats_all = torch::cat({frame_feat_world.index_select(0, neg_img), img.frame_feat}, 0);
-      torch::Tensor text_feats_all = torch::cat({txt.feat, text_feat_world.index_select(0, neg_txt)}, 0);
-      torch::Tensor sim_neg = torch::einsum("bc,btc->bt", {text_feats_all, frame_feats_all});
-      cap("itm_neg_frame_weight", sim_neg);
-      neg_weights = pfa_weights(sim_neg);
+    torch::Tensor text_ids_all = torch::cat({enc_ids, input_ids_pool.index_select(0, neg_txt)}, 0);
+    torch::Tensor text_atts_all = torch::cat({mask, att_mask_pool.index_select(0, neg_txt)}, 0);
+    torch::Tensor image_tokens_all = torch::cat({image_tokens_neg, img.tokens}, 0);  // [2B, T, N, D]
+    torch::Tensor image_embeds_all, neg_weights;
+    if (pfa && paper) {
+      torch::Tensor cls_all = torch::cat({text_cls, text_cls_pool.index_select(0, neg_txt)}, 0);
+      image_embeds_all = paper_frame_scaled(image_tokens_all, cls_all);
+    } else {
+      image_embeds_all = image_tokens_all.reshape({2 * B, -1, img.tokens.size(3)});
+      if (pfa) {
+        torch::Tensor frame_feats_all = torch::cat({frame_feat_pool.index_select(0, neg_img), img.frame_feat}, 0);
+        torch::Tensor text_feats_all = torch::cat({txt.feat, text_feat_pool.index_select(0, neg_txt)}, 0);
+        torch::Tensor sim_neg = torch::einsum("bc,btc->bt", {text_feats_all, frame_feats_all});
+        cap("itm_neg_frame_weight", sim_neg);
+        neg_weights = pfa_weights(sim_neg);
+      }
     }
     cap("itm_neg_input_ids", text_ids_all);
     cap("itm_neg_attention_mask", text_atts_all);

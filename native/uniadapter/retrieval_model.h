@@ -41,6 +41,9 @@ class RetrievalModel : public TaskModel {
                            const torch::Tensor& frame_weights);
   // PFA weights per pair from text features [P, E] and per-frame features [P, T, E] (code or paper form).
   torch::Tensor pfa_weights(const torch::Tensor& sim_t2f) const;
+  // The paper's PFA (Eq. 7-8): patch tokens [P, T, N, D] of frame t scaled by softmax_t(<frame CLS_t,
+  // text CLS>) of raw CLS states; returns the cross-attention memory [P, T*N, D].
+  torch::Tensor paper_frame_scaled(const torch::Tensor& tokens, const torch::Tensor& text_cls) const;
   torch::Tensor with_enc_token(const torch::Tensor& ids) const;
   torch::Tensor as_video(const torch::Tensor& px) const;  // [B,3,S,S] -> [B,1,3,S,S]
 
