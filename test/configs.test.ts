@@ -2,6 +2,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { readTrainConfig } from '../lib/cli/train';
+import { presetConfig } from '../lib/config/presets';
+import type { EvalConfig } from '../lib/evaluation/eval-config';
+import { evalModelConfig } from '../lib/evaluation/run-evaluation';
 import { Trainer } from '../lib/train/trainer';
 
 const dir = path.resolve(__dirname, '..', 'configs');
@@ -31,5 +34,37 @@ describe('configs/', () => {
     if (c.task === 'vqa') expect(m.vision.imageSize).toBe(480);
     if (c.task === 'video-retrieval') expect(m.vision.imageSize).toBe(224);
     if (c.task === 'retrieval' || c.task === 'video-retrieval') expect((m.queueSize as number) % c.batchSize).toBe(0);
+  });
+});
+
+describe('official behaviour by default', () => {
+  const officialNegatives: Record<string, boolean> = {
+    'coco-retrieval.yaml': true, // configs/retrieval_coco.yaml: negative_all_rank True
+    'flickr30k-retrieval.yaml': false, // configs/retrieval_flickr.yaml: negative_all_rank False
+    'msrvtt-retrieval.yaml': true, // video: PFA needs the all-rank branch in the official forward
+    'didemo-retrieval.yaml': true,
+  };
+
+  it('presetConfig builds the separate momentum backbone of the official model', () => {
+    for (const task of ['retrieval', 'vqa', 'caption'] as const) {
+      expect(presetConfig('blip-base', task).momentumSharesBackbone).toBe(false);
+      expect(presetConfig('blip-large', task).momentumSharesBackbone).toBe(false);
+    }
+  });
+
+  it.each(files)('%s keeps the momentum backbone and samples negatives as the official config', (f) => {
+    const c = readTrainConfig(path.join(dir, f));
+    const m = new Trainer(c).modelConfig();
+    expect(m.momentumSharesBackbone).toBe(false);
+    if (f in officialNegatives) expect(m.negativeAllRank).toBe(officialNegatives[f]);
+    // Evaluation resolves the same model configuration as training.
+    expect(evalModelConfig(c as unknown as EvalConfig)).toEqual(m);
+  });
+
+  it('DiDeMo uses one text length, 64 tokens, in training and evaluation', () => {
+    const c = readTrainConfig(path.join(dir, 'didemo-retrieval.yaml')) as ReturnType<typeof readTrainConfig> & { evaluation?: Record<string, unknown> };
+    expect(c.maxTextLength).toBe(64);
+    expect(c.evaluation).not.toHaveProperty('maxLength');
+    for (const f of files.filter((x) => x !== 'didemo-retrieval.yaml')) expect(readTrainConfig(path.join(dir, f)).maxTextLength).toBeUndefined();
   });
 });

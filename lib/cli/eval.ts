@@ -22,6 +22,9 @@ export const command: Command = {
     if (!values.config) throw new UniAdapterError('ERR_ARG', `--config is required\nusage: ${usage}`);
     // The same file as training (paths relative to the file): its `evaluation` section overrides.
     const raw = readTrainConfig(values.config as string) as unknown as EvalConfig & { evaluation?: Partial<EvalConfig> };
+    if (raw.evaluation && 'maxLength' in raw.evaluation) {
+      throw new UniAdapterError('ERR_CONFIG', `${values.config}: evaluation.maxLength is now the top-level maxTextLength, which training uses too; move it there`);
+    }
     const c: EvalConfig = { ...raw, ...(raw.evaluation ?? {}) };
     if (values.adapter) c.adapter = values.adapter as string;
     if (values.split) c.split = values.split as 'val' | 'test';

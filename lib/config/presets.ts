@@ -21,6 +21,9 @@ const VIT: Record<PresetName, Omit<VisionConfig, 'imageSize'>> = {
   'blip-large': { patchSize: 16, width: 1024, depth: 24, heads: 16, mlpHidden: 4096, lnEps: 1e-6 },
 };
 
+/** Token length of retrieval captions and queries, in training and evaluation (the official 35). */
+export const RETRIEVAL_TEXT_LENGTH = 35;
+
 /** Image size of each task in the official configs (video retrieval uses 224). */
 export const DEFAULT_IMAGE_SIZE: Record<Task, number> = { retrieval: 384, vqa: 480, caption: 384 };
 
@@ -64,7 +67,8 @@ export function presetConfig(name: string, task: Task, options: PresetOptions = 
     queueSize: 57600,
     momentum: 0.995,
     momentumUpdate: 'official',
-    momentumSharesBackbone: true,
+    // The official model: momentum encoders with their own backbone, loaded from the checkpoint.
+    momentumSharesBackbone: false,
     negativeAllRank: false,
     tokens: { ...BLIP_TOKENS },
     labelSmoothing: 0.1,

@@ -1,5 +1,6 @@
 /** What `uniadapter eval --config` reads: the model, its weights and adapter, the data, the protocol. */
-import type { DataChoice, ModelChoice, TrainTask } from '../train/trainer-config';
+import type { ModelChoice, TrainTask } from '../config/model-choice';
+import type { DataChoice } from '../train/trainer-config';
 
 export interface EvalConfig {
   task: TrainTask;
@@ -15,8 +16,8 @@ export interface EvalConfig {
   beta?: number;
   /** Frames per video at inference (16). */
   frames?: number;
-  /** Text length for retrieval queries (35; longer for DiDeMo paragraphs). */
-  maxLength?: number;
+  /** Token length of retrieval texts, the same value training uses (35; DiDeMo paragraphs 64). */
+  maxTextLength?: number;
   /** VQA: 'rank' over the answer list (official) or 'generate'. */
   vqaMode?: 'rank' | 'generate';
   /** Answer shortlist for ranking (k_test 128). */

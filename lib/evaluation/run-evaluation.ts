@@ -3,7 +3,8 @@
  * protocol; R@1/5/10, R@Mean, MdR), VQA (soft accuracy with the official answer normalisation),
  * VideoQA (exact match), captioning (BLEU-4 and CIDEr-D).
  */
-import { presetConfig } from '../config/presets';
+import { resolveModelConfig } from '../config/model-choice';
+import { RETRIEVAL_TEXT_LENGTH } from '../config/presets';
 import type { ModelConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import { evaluateCaptions } from '../eval/caption-metrics';
@@ -19,7 +20,6 @@ import { recommendedThreads, setThreads } from '../runtime-info';
 import { runUtility } from '../native';
 import { BlipTokenizer } from '../tokenizer';
 import { openTaskDataset } from '../train/task-data';
-import { isVideoTask, modelTask } from '../train/trainer-config';
 import { loadAdapter } from '../weights/adapter-file';
 import { loadWeights } from '../weights/load-weights';
 import type { EvalConfig } from './eval-config';
@@ -34,13 +34,7 @@ export interface EvalResult {
 }
 
 export function evalModelConfig(c: EvalConfig): ModelConfig {
-  const task = modelTask(c.task);
-  const m = c.model;
-  const base = m.config ? { ...m.config } : presetConfig(m.preset ?? 'blip-base', task, { imageSize: m.imageSize ?? (isVideoTask(c.task) ? 224 : undefined) });
-  const cfg: ModelConfig = { ...base, petl: { ...base.petl, ...(m.petl ?? {}) } };
-  if (m.precision) cfg.precision = m.precision;
-  if (m.device) cfg.device = m.device;
-  return cfg;
+  return resolveModelConfig(c.task, c.model);
 }
 
 export async function runEvaluation(c: EvalConfig, options: { model?: TaskModel; tokenizer?: BlipTokenizer; onProgress?: (what: string, done: number, total: number) => void } = {}): Promise<EvalResult> {
@@ -63,7 +57,7 @@ export async function runEvaluation(c: EvalConfig, options: { model?: TaskModel;
         k: c.k ?? 128,
         beta: c.beta ?? 0,
         frames: c.frames ?? 16,
-        maxLength: c.maxLength ?? 35,
+        maxLength: c.maxTextLength ?? RETRIEVAL_TEXT_LENGTH,
         batchSize: batch,
         onProgress: (p, d, t) => options.onProgress?.(p, d, t),
       });

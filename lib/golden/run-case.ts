@@ -28,6 +28,8 @@ export interface GoldenCase {
 export interface GoldenRunOptions {
   /** Use another weights file than the one config.json names (e.g. the .pth twin). */
   weightsPath?: string;
+  /** Change the case's model configuration (to measure an option's effect against the official outputs). */
+  modelOverrides?: Partial<ModelConfig>;
 }
 
 export async function openGoldenCase(dir: string): Promise<GoldenCase> {
@@ -250,7 +252,8 @@ async function runCaption(model: CaptionModel, c: GoldenCase, out: Record<string
 
 /** Runs a case; returns the computed tensors and how the weights loaded. */
 export async function runGoldenCase(dir: string, options: GoldenRunOptions = {}): Promise<{ outputs: Record<string, HostTensor>; load: LoadReport; kind: FixtureCaseKind }> {
-  const c = await openGoldenCase(dir);
+  const opened = await openGoldenCase(dir);
+  const c = options.modelOverrides ? { ...opened, modelConfig: { ...opened.modelConfig, ...options.modelOverrides } } : opened;
   const out: Record<string, HostTensor> = {};
   const weights = options.weightsPath ?? c.weightsPath;
   if (c.kind === 'vqa') {

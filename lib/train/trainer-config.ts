@@ -1,25 +1,9 @@
 /** The typed configuration of a training run (what `uniadapter train --config` reads). */
-import type { ModelConfig, PetlConfig, Precision, Device } from '../config/model-config';
+import type { ModelChoice, TrainTask } from '../config/model-choice';
 import type { AnnotationFormat } from '../data/datasets/task-dataset';
 import { UniAdapterError } from '../errors';
 
-export type TrainTask = 'retrieval' | 'video-retrieval' | 'vqa' | 'video-qa' | 'caption';
-
-export interface ModelChoice {
-  /** A preset backbone ('blip-base', 'blip-large'), adjusted by the fields below. */
-  preset?: 'blip-base' | 'blip-large';
-  /** Or a complete model configuration (takes precedence over the preset). */
-  config?: ModelConfig;
-  imageSize?: number;
-  petl?: Partial<PetlConfig>;
-  precision?: Precision;
-  device?: Device;
-  momentumSharesBackbone?: boolean;
-  queueSize?: number;
-  negativeAllRank?: boolean;
-  /** Gradient checkpointing of the last N ViT blocks. */
-  gradCheckpointLayers?: number;
-}
+export { isVideoTask, modelTask, type ModelChoice, type TrainTask } from '../config/model-choice';
 
 export type DataChoice =
   | { folder: string; split?: 'train' }
@@ -42,6 +26,11 @@ export interface TrainerConfig {
   /** ITC distillation weight (retrieval), ramped during the first epoch. */
   alpha?: number;
   hardNegatives?: 'sample' | 'argmax';
+  /**
+   * Token length of retrieval captions, in training and in evaluation (35, the official value; the
+   * DiDeMo config uses 64 for its paragraphs).
+   */
+  maxTextLength?: number;
   /** Frames per clip for the video tasks (8 in the paper). */
   frames?: number;
   /** Training augmentation (RandomResizedCrop, flip; RandAugment for images). */
@@ -79,14 +68,8 @@ export function validateTrainerConfig(c: TrainerConfig): void {
   if (!c.outputDir) throw new UniAdapterError('ERR_CONFIG', 'outputDir is required');
   if (!c.model || (!c.model.preset && !c.model.config)) throw new UniAdapterError('ERR_CONFIG', "model needs a 'preset' or a 'config'");
   if (!c.data) throw new UniAdapterError('ERR_CONFIG', "'data' is required (a dataset folder or annotation files)");
+  if (c.maxTextLength !== undefined && (!Number.isInteger(c.maxTextLength) || c.maxTextLength < 2)) {
+    throw new UniAdapterError('ERR_CONFIG', `maxTextLength must be an integer of at least 2 ([CLS] and [SEP]), got ${c.maxTextLength}`);
+  }
   if (c.maxSteps !== undefined && (!Number.isInteger(c.maxSteps) || c.maxSteps < 1)) throw new UniAdapterError('ERR_CONFIG', 'maxSteps must be a positive integer');
-}
-
-/** The model task that trains a training task. */
-export function modelTask(task: TrainTask): ModelConfig['task'] {
-  return task === 'retrieval' || task === 'video-retrieval' ? 'retrieval' : task === 'caption' ? 'caption' : 'vqa';
-}
-
-export function isVideoTask(task: TrainTask): boolean {
-  return task === 'video-retrieval' || task === 'video-qa';
 }

@@ -10,7 +10,6 @@
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
-import { presetConfig } from '../config/presets';
 import type { ModelConfig } from '../config/model-config';
 import { DataLoader } from '../data/loader';
 import { UniAdapterError } from '../errors';
@@ -29,7 +28,9 @@ import { restoreCheckpoint, saveCheckpoint, type TrainingProgress } from './chec
 import { MediaLoader } from './media';
 import { distillationAlpha, learningRate, checkSchedule, type ScheduleConfig } from './schedule';
 import { loadSample, openTaskDataset, readTrainingRecords, type TrainRecord, type TrainSample } from './task-data';
-import { isVideoTask, modelTask, validateTrainerConfig, type TrainerConfig } from './trainer-config';
+import { resolveModelConfig } from '../config/model-choice';
+import { RETRIEVAL_TEXT_LENGTH } from '../config/presets';
+import { validateTrainerConfig, type TrainerConfig } from './trainer-config';
 
 export interface DistributedEnv {
   rank: number;
@@ -130,18 +131,7 @@ export class Trainer extends EventEmitter {
 
   /** The model configuration the run uses. */
   modelConfig(): ModelConfig {
-    const m = this.config.model;
-    const task = modelTask(this.config.task);
-    const base = m.config ? { ...m.config } : presetConfig(m.preset as string, task, { imageSize: m.imageSize ?? (isVideoTask(this.config.task) ? 224 : undefined) });
-    const cfg: ModelConfig = { ...base, petl: { ...base.petl, ...(m.petl ?? {}) } };
-    if (m.precision) cfg.precision = m.precision;
-    if (m.device) cfg.device = m.device;
-    if (m.momentumSharesBackbone !== undefined) cfg.momentumSharesBackbone = m.momentumSharesBackbone;
-    if (m.queueSize !== undefined) cfg.queueSize = m.queueSize;
-    if (m.negativeAllRank !== undefined) cfg.negativeAllRank = m.negativeAllRank;
-    if (m.gradCheckpointLayers !== undefined) cfg.vision = { ...cfg.vision, gradCheckpointLayers: m.gradCheckpointLayers };
-    if (cfg.task !== task) throw new UniAdapterError('ERR_CONFIG', `task '${this.config.task}' needs a '${task}' model, the config describes '${cfg.task}'`);
-    return cfg;
+    return resolveModelConfig(this.config.task, this.config.model);
   }
 
   private async prepareModel(dist: DistributedEnv): Promise<TaskModel> {
@@ -171,7 +161,7 @@ export class Trainer extends EventEmitter {
       train: c.dropout ?? true,
     };
     if (model.task === 'retrieval') {
-      const r = await (model as RetrievalModel).trainStep(retrievalBatch(items as RetrievalSample[], tok), {
+      const r = await (model as RetrievalModel).trainStep(retrievalBatch(items as RetrievalSample[], tok, c.maxTextLength ?? RETRIEVAL_TEXT_LENGTH), {
         ...common,
         alpha,
         hardNegatives: c.hardNegatives ?? 'sample',

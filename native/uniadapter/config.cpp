@@ -178,6 +178,9 @@ TaskConfig task_config_from_options(const Options& o) {
   check(c.backbone_init == "blip" || c.backbone_init == "variance-preserving", kErrConfig,
         "backboneInit must be 'blip' or 'variance-preserving'");
   check(c.queue_size > 0 && c.embed_dim > 0, kErrConfig, "queueSize and embedDim must be positive");
+  check(c.petl.pfa != PfaMode::Paper || c.vision.width == c.text.hidden, kErrConfig,
+        "pfa 'paper' multiplies frame CLS and text CLS states, which needs vision.width (" + std::to_string(c.vision.width) +
+            ") == text.hidden (" + std::to_string(c.text.hidden) + "); use pfa 'code' for this backbone");
   return c;
 }
 
