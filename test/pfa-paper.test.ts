@@ -129,3 +129,8 @@ describe("frame-aware attention, pfa: 'paper'", () => {
     }
   });
 });
+
+it("pfa 'paper' is refused when the frame and text CLS states have different widths", async () => {
+  const c = tinyConfig('retrieval', { petl: { method: 'uniadapter', bottleneck: 8, kvBottleneck: 4, pfa: 'paper' } });
+  await expect(RetrievalModel.create({ ...c, vision: { ...c.vision, width: 48, heads: 2 } })).rejects.toMatchObject({ code: 'ERR_CONFIG', message: expect.stringMatching(/vision.width \(48\) == text.hidden \(32\)/) });
+});
