@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Rng } from '../lib/data/rng';
 import { probeVideo, readVideoFrames, sampleFrameIndices, videoFramesTensor } from '../lib/io/video';
 import { checkTensor } from '../lib/tensor';
+import { MediaLoader } from '../lib/train/media';
 import { counterClip, frameNumber, H, STEP, tempDir, W } from './helpers/video-clips';
 
 const suite = describe; // ffmpeg is a required system package (the README's install, .ci/run)
@@ -56,6 +57,22 @@ suite('video decoding with ffmpeg', () => {
       const t = videoFramesTensor(r);
       expect(t.shape).toEqual([16, H, W, 3]);
       expect(() => checkTensor('frames', t)).not.toThrow();
+    }
+  });
+
+  test("blip-arange decodes BLIP's frames k·floor(n/N), through readVideoFrames and the media loader", async () => {
+    const r = await readVideoFrames(mkv, { frames: 8, mode: 'blip-arange' });
+    expect(r.indices).toEqual([0, 6, 12, 18, 24, 30, 36, 42]);
+    for (let k = 0; k < 8; k++) expect(frameNumber(r.data, k)).toBe(r.indices[k]);
+    const S = 16;
+    for (const [frameSampling, want] of [
+      ['blip-arange', [0, 6, 12, 18, 24, 30, 36, 42]],
+      ['uniform', [0, 6, 12, 18, 25, 31, 37, 43]],
+    ] as const) {
+      const t = await new MediaLoader({ size: S, frames: 8, augment: false, frameSampling }).video(mkv, 0);
+      expect(t.shape).toEqual([8, S, S, 3]);
+      // The counter frames are flat (value = index * STEP), which a resize keeps.
+      for (let k = 0; k < 8; k++) expect(t.data[k * S * S * 3]).toBe(want[k] * STEP);
     }
   });
 

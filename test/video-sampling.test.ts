@@ -1,9 +1,19 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Rng } from '../lib/data/rng';
 import { UniAdapterError } from '../lib/errors';
 import { sampleFrameIndices } from '../lib/io/video';
 
 describe('sampleFrameIndices', () => {
-  test("uniform is BLIP's floor(k·n/N): the first frame of each segment", () => {
+  test("blip-arange is BLIP video_dataset's np.arange(0, n, n/N, dtype=int), i.e. k·floor(n/N)", () => {
+    expect(sampleFrameIndices(50, 8, 'blip-arange')).toEqual([0, 6, 12, 18, 24, 30, 36, 42]);
+    // Values numpy 1.24 printed for each (n, N) (test/fixtures/numpy-arange-frames.json).
+    const table = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'numpy-arange-frames.json'), 'utf8')) as Array<[number, number, number[]]>;
+    expect(table.length).toBe(40);
+    for (const [n, N, want] of table) expect(sampleFrameIndices(n, N, 'blip-arange')).toEqual(want);
+  });
+
+  test('uniform is floor(k·n/N): the first frame of each of N equal segments', () => {
     expect(sampleFrameIndices(50, 8)).toEqual([0, 6, 12, 18, 25, 31, 37, 43]);
     expect(sampleFrameIndices(100, 4, 'uniform')).toEqual([0, 25, 50, 75]);
     for (const [n, N] of [

@@ -22,6 +22,8 @@ export interface AnswerOptions {
   maxLength?: number;
   kind?: 'image' | 'video';
   frames?: number;
+  /** Frame choice of videos: 'uniform' (default) or BLIP's 'blip-arange'. */
+  frameSampling?: 'uniform' | 'blip-arange';
 }
 
 export interface AnswerResult {
@@ -42,7 +44,7 @@ export async function answerQuestions(
   if (images.length !== questions.length) throw new UniAdapterError('ERR_ARG', `got ${images.length} images for ${questions.length} questions`);
   if (images.length === 0) return [];
   const tok = options.tokenizer;
-  const pixels = await pixelsOf(images, model.config.vision.imageSize, { kind: options.kind, frames: options.frames });
+  const pixels = await pixelsOf(images, model.config.vision.imageSize, { kind: options.kind, frames: options.frames, frameSampling: options.frameSampling });
   const q = textBatchToTensors(forQuestions(tok, questions.map((s) => preQuestion(s))));
   const mode = options.mode ?? 'rank';
   if (mode === 'generate') {

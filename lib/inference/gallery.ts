@@ -14,6 +14,8 @@ export const GALLERY_FORMAT = 'uniadapter-gallery/1';
 export interface GalleryBuildOptions {
   kind?: 'image' | 'video';
   frames?: number;
+  /** Frame choice of videos: 'uniform' (default) or BLIP's 'blip-arange'. */
+  frameSampling?: 'uniform' | 'blip-arange';
   /** Media embedded per native call. */
   batchSize?: number;
   /** Item ids (default: the paths, or '0', '1', ... for buffers). */
@@ -50,7 +52,7 @@ export class Gallery {
     const frames: HostTensor[] = [];
     const tokens: HostTensor[] = [];
     for (let i = 0; i < items.length; i += batch) {
-      const px = await pixelsOf(items.slice(i, i + batch), model.config.vision.imageSize, { kind, frames: options.frames });
+      const px = await pixelsOf(items.slice(i, i + batch), model.config.vision.imageSize, { kind, frames: options.frames, frameSampling: options.frameSampling });
       const e = await model.encodeImages(px, { tokens: true });
       feats.push(e.features);
       frames.push(e.frameFeatures);

@@ -18,6 +18,8 @@ export interface MediaInputOptions {
   kind?: 'image' | 'video';
   /** Frames per video (16 at inference in the paper). */
   frames?: number;
+  /** 'uniform' (default: the first frame of each of N equal segments) or BLIP's 'blip-arange' (k·floor(n/N)). */
+  frameSampling?: 'uniform' | 'blip-arange';
 }
 
 async function one(input: ImageInput, size: number, kind: 'image' | 'video', loader: MediaLoader): Promise<HostTensor> {
@@ -32,6 +34,6 @@ async function one(input: ImageInput, size: number, kind: 'image' | 'video', loa
 export async function pixelsOf(inputs: readonly ImageInput[], size: number, options: MediaInputOptions = {}): Promise<HostTensor> {
   if (inputs.length === 0) throw new UniAdapterError('ERR_ARG', 'no images or videos given');
   const kind = options.kind ?? 'image';
-  const loader = new MediaLoader({ size, frames: options.frames ?? 16, augment: false });
+  const loader = new MediaLoader({ size, frames: options.frames ?? 16, augment: false, frameSampling: options.frameSampling });
   return stackPixels(await Promise.all(inputs.map((i) => one(i, size, kind, loader))));
 }

@@ -110,6 +110,8 @@ export interface ImageQueryOptions {
   /** Treat the queries as videos (paths or frame lists) instead of images. */
   kind?: 'image' | 'video';
   frames?: number;
+  /** Frame choice of videos: 'uniform' (default) or BLIP's 'blip-arange'. */
+  frameSampling?: 'uniform' | 'blip-arange';
   /** Frame-aware attention for video queries (default on when the model has PFA). */
   pfa?: boolean;
 }
@@ -127,7 +129,7 @@ export async function retrieveByImage(
   if (images.length === 0) return [];
   const { k, rerank } = rankingSizes(options, gallery.size);
   const beta = options.beta ?? 0;
-  const pixels = await pixelsOf(images, model.config.vision.imageSize, { kind: options.kind, frames: options.frames });
+  const pixels = await pixelsOf(images, model.config.vision.imageSize, { kind: options.kind, frames: options.frames, frameSampling: options.frameSampling });
   const emb = await model.encodeImages(pixels, { tokens: rerank > 0 });
   const sims = toNumbers(await model.similarity(emb.features, gallery.features)); // [I, N]
   const N = gallery.size;

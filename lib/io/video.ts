@@ -12,7 +12,18 @@ import type { HostTensor } from '../tensor';
 import { findTool, ffmpegReason, ffmpegVersion, runTool, type FfmpegLocation } from './ffmpeg';
 
 /** How frames are chosen inside each of the N equal segments of a clip. */
-export type FrameSampling = 'uniform' | 'random';
+/**
+ * How N frame indices are chosen out of n:
+ * - `'uniform'`: the first frame of each of N equal segments, floor(k·n/N) (this project's default,
+ *   the design of ARCHITECTURE_SPEC §9.5);
+ * - `'blip-arange'`: BLIP's video_dataset rule `np.arange(0, n, n/N, dtype=int)`, which numpy fills
+ *   as k·floor(n/N) (n = 50, N = 8: 0, 6, …, 42; all zeros when n < N);
+ * - `'random'`: a uniformly random frame inside each equal segment (training augmentation).
+ */
+export type FrameSampling = 'uniform' | 'blip-arange' | 'random';
+
+/** The deterministic rules (no random source needed). */
+export const DETERMINISTIC_FRAME_SAMPLING = ['uniform', 'blip-arange'] as const;
 
 /** Frames sampled per clip in training (PAPER: N = 8). */
 export const TRAIN_FRAMES = 8;
@@ -223,16 +234,11 @@ export async function probeVideo(file: string, options: ProbeOptions = {}): Prom
 }
 
 /**
- * Chooses `count` frame indices out of `total` frames: the clip is split into `count` equal
- * segments `[floor(k·total/count), floor((k+1)·total/count))`, k = 0..count−1.
+ * Chooses `count` frame indices out of `total` frames by one of the {@link FrameSampling} rules.
+ * The indices are always non-decreasing and in `[0, total)`; a clip with fewer than `count` frames
+ * repeats frames.
  *
- * - `'uniform'` (inference, and BLIP's rule): the first frame of each segment, `floor(k·total/count)`.
- * - `'random'` (training augmentation): a uniformly random frame inside each segment, drawn with `rng`.
- *
- * A clip with fewer than `count` frames repeats frames; the indices are always non-decreasing and
- * in `[0, total)`.
- *
- * @throws UniAdapterError `ERR_ARG` for non-positive counts or `'random'` without an `rng`.
+ * @throws UniAdapterError `ERR_ARG` for non-positive counts, an unknown rule, or `'random'` without an `rng`.
  */
 export function sampleFrameIndices(
   total: number,
@@ -246,11 +252,15 @@ export function sampleFrameIndices(
   if (!Number.isInteger(count) || count < 1) {
     throw new UniAdapterError('ERR_ARG', `the number of frames to sample must be a positive integer, got ${count}`);
   }
-  if (mode !== 'uniform' && mode !== 'random') {
-    throw new UniAdapterError('ERR_ARG', `frame sampling must be 'uniform' or 'random', got '${String(mode)}'`);
+  if (mode !== 'uniform' && mode !== 'blip-arange' && mode !== 'random') {
+    throw new UniAdapterError('ERR_ARG', `frame sampling must be 'uniform', 'blip-arange' or 'random', got '${String(mode)}'`);
   }
   if (mode === 'random' && rng === undefined) {
     throw new UniAdapterError('ERR_ARG', `frame sampling 'random' needs a seeded random source (rng)`);
+  }
+  if (mode === 'blip-arange') {
+    const step = Math.floor(total / count);
+    return Array.from({ length: count }, (_, k) => k * step);
   }
   const out = new Array<number>(count);
   for (let k = 0; k < count; k++) {

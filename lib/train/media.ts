@@ -4,7 +4,7 @@
  * flip drawn once per clip. Pixels stay uint8 [.., S, S, 3]; the native side normalises them.
  */
 import { decodeImage } from '../io/image';
-import { readVideoFrames, videoFramesTensor } from '../io/video';
+import { readVideoFrames, videoFramesTensor, type FrameSampling } from '../io/video';
 import { Rng } from '../data/rng';
 import { ClipTransform } from '../data/transforms/clip-transform';
 import { testTransform } from '../data/transforms/test-transform';
@@ -15,6 +15,8 @@ export interface MediaOptions {
   size: number;
   /** Frames per video clip. */
   frames: number;
+  /** How frames are chosen when not augmenting: 'uniform' (default, segment starts) or BLIP's 'blip-arange'. */
+  frameSampling?: Exclude<FrameSampling, 'random'>;
   /** Training augmentation (RandomResizedCrop, flip, RandAugment for images). */
   augment: boolean;
   /** RandAugment on images when augmenting (BLIP: on). */
@@ -47,7 +49,7 @@ export class MediaLoader {
   /** uint8 [T, S, S, 3]. */
   async video(file: string, seed: number): Promise<HostTensor> {
     const rng = new Rng(seed);
-    const frames = await readVideoFrames(file, { frames: this.options.frames, mode: this.options.augment ? 'random' : 'uniform', rng });
+    const frames = await readVideoFrames(file, { frames: this.options.frames, mode: this.options.augment ? 'random' : this.options.frameSampling ?? 'uniform', rng });
     const t = videoFramesTensor(frames);
     return this.options.augment ? this.clipTrain.apply(t, rng) : this.clipTest.apply(t);
   }

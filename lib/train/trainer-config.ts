@@ -31,6 +31,8 @@ export interface TrainerConfig {
    * DiDeMo config uses 64 for its paragraphs).
    */
   maxTextLength?: number;
+  /** Frame choice of video clips when augment is off: 'uniform' (segment starts) or BLIP's 'blip-arange'. */
+  frameSampling?: 'uniform' | 'blip-arange';
   /** Frames per clip for the video tasks (8 in the paper). */
   frames?: number;
   /** Training augmentation (RandomResizedCrop, flip; RandAugment for images). */

@@ -197,6 +197,7 @@ export class Trainer extends EventEmitter {
       const media = new MediaLoader({
         size: mc.vision.imageSize,
         frames: c.frames ?? 8,
+        frameSampling: c.frameSampling,
         augment: c.augment ?? true,
         randAugment: c.randAugment ?? true,
         autoContrast: c.autoContrast,
