@@ -1,6 +1,10 @@
 /**
- * Packaging: prebuildify (through the cmake-js shim) writes prebuilds/linux-x64; `npm pack` ships it;
- * installing the tarball into an empty folder loads that prebuild with nothing compiled.
+ * Packaging: prebuildify (through the cmake-js shim) writes prebuilds/linux-x64; `npm pack` ships it
+ * (its prepack step makes the prebuild, so a fresh clone packs a binary too); installing the tarball
+ * into an empty folder loads that prebuild with nothing compiled.
+ *
+ * Everything is built and packed in a temporary copy of the package: other test processes have the
+ * repository's build/Release binary loaded, and rebuilding it under them can crash them.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -15,19 +19,39 @@ function run(cmd: string, args: string[], cwd: string): string {
   return r.stdout;
 }
 
-describe('pack, install, load', () => {
-  jest.setTimeout(600_000);
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'uniadapter-pack-'));
+/** The package's sources in a fresh folder (no build/, no prebuilds/), sharing the repository's node_modules. */
+function copyPackage(dest: string): void {
+  const entries = ['package.json', 'package-lock.json', 'README.md', 'CMakeLists.txt', 'binding.gyp', 'tsconfig.json', 'tsconfig.build.json', 'native', 'scripts', 'lib', 'configs'];
+  fs.mkdirSync(dest, { recursive: true });
+  for (const e of entries) fs.cpSync(path.join(ROOT, e), path.join(dest, e), { recursive: true });
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dest, 'node_modules'), 'dir');
+}
 
-  it('prebuildify writes prebuilds/linux-x64/uniadapter.node', () => {
-    run('npm', ['run', 'make-prebuild'], ROOT);
-    const prebuild = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`, 'uniadapter.node');
-    expect(fs.statSync(prebuild).size).toBeGreaterThan(100_000);
+describe('pack, install, load (in a temporary copy)', () => {
+  jest.setTimeout(1_200_000);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'uniadapter-pack-'));
+  const pkg = path.join(tmp, 'uniadapter');
+  const repoBinary = path.join(ROOT, 'build', 'Release', 'uniadapter.node');
+  const before = fs.existsSync(repoBinary) ? fs.statSync(repoBinary).mtimeMs : undefined;
+  beforeAll(() => copyPackage(pkg));
+
+  it('a source install says in one plain line that it builds, with no stack trace', () => {
+    const r = spawnSync(process.execPath, ['scripts/install.js'], { cwd: pkg, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const first = r.stderr.split('\n')[0];
+    expect(first).toMatch(/^uniadapter: no prebuilt binary loads on this machine \(linux-x64, Node ABI \d+\); building from source/);
+    expect(r.stderr + r.stdout).not.toMatch(/No native build was found|^\s+at /m);
+    expect(fs.statSync(path.join(pkg, 'build', 'Release', 'uniadapter.node')).size).toBeGreaterThan(100_000);
   });
 
   let tarball = '';
-  it('npm pack ships the prebuild, the compiled TypeScript and the build files', () => {
-    const out = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', tmp], ROOT));
+  it('npm pack makes the prebuild and ships it with the compiled TypeScript and the build files', () => {
+    expect(fs.existsSync(path.join(pkg, 'prebuilds'))).toBe(false);
+    const stdout = run('npm', ['pack', '--json', '--pack-destination', tmp], pkg);
+    // The prepack step's build log comes first; the JSON report is the last thing printed.
+    const out = JSON.parse(stdout.slice(stdout.search(/^\[\s*\{/m)));
+    const prebuild = path.join(pkg, 'prebuilds', `${process.platform}-${process.arch}`, 'uniadapter.node');
+    expect(fs.statSync(prebuild).size).toBeGreaterThan(100_000);
     const files: string[] = out[0].files.map((f: { path: string }) => f.path);
     expect(files).toContain(`prebuilds/${process.platform}-${process.arch}/uniadapter.node`);
     expect(files).toContain('dist/index.js');
@@ -63,5 +87,9 @@ describe('pack, install, load', () => {
     expect(out.binary.path).toContain(path.join('node_modules', 'uniadapter', 'prebuilds'));
     expect(out.trainable).toBeGreaterThan(0);
     expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
+  });
+
+  it("left the repository's own binary untouched", () => {
+    if (before !== undefined) expect(fs.statSync(repoBinary).mtimeMs).toBe(before);
   });
 });
