@@ -109,6 +109,13 @@ function withLayout(t) {
     if (m) version = m[1];
   }
   const glooHeaders = includeDirs.some((d) => fs.existsSync(path.join(d, 'gloo/config.h')));
+  // NCCL: a CUDA build whose headers have the NCCL process group, and nccl.h (pip wheels keep it in
+  // the nvidia-nccl package beside torch).
+  const ncclHeaderDirs = hasCuda
+    ? [...includeDirs, ...(t.root ? [path.join(t.root, '..', 'nvidia', 'nccl', 'include')] : []), '/usr/include', '/usr/local/cuda/include'].filter((d) => fs.existsSync(path.join(d, 'nccl.h')))
+    : [];
+  const nccl = hasCuda && ncclHeaderDirs.length > 0 && includeDirs.some((d) => fs.existsSync(path.join(d, 'torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp')));
+  if (nccl) includeDirs = [...includeDirs, ...ncclHeaderDirs.filter((d) => !includeDirs.includes(d))];
   return {
     ...t,
     includeDirs,
@@ -118,6 +125,7 @@ function withLayout(t) {
     version,
     cxx11Abi: abi ? abi[1] : '1',
     distributed: glooHeaders,
+    nccl,
     runpath: !t.system,
   };
 }
@@ -130,6 +138,7 @@ function defines(torch) {
   const d = COMMON_DEFINES.concat([`_GLIBCXX_USE_CXX11_ABI=${torch.cxx11Abi}`]);
   if (torch.distributed) d.push('USE_C10D_GLOO', 'USE_DISTRIBUTED', 'UNIADAPTER_WITH_DIST=1');
   if (torch.hasCuda) d.push('UNIADAPTER_WITH_CUDA=1');
+  if (torch.distributed && torch.nccl) d.push('USE_C10D_NCCL');
   return d;
 }
 

@@ -2,6 +2,8 @@
 
 #include "uniadapter/error.h"
 
+#include <torch/version.h>
+
 #ifdef UNIADAPTER_WITH_DIST
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -13,10 +15,20 @@
 
 namespace ua {
 
+#ifdef UNIADAPTER_WITH_DIST
+// Since PyTorch 2.0 the Gloo and NCCL groups are c10d::Backend objects (ProcessGroup became a
+// dispatching front); the collectives used here have the same signatures on both.
+#if TORCH_VERSION_MAJOR >= 2
+using CollectiveGroup = c10d::Backend;
+#else
+using CollectiveGroup = c10d::ProcessGroup;
+#endif
+#endif
+
 struct ProcessGroup::Impl {
 #ifdef UNIADAPTER_WITH_DIST
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  c10::intrusive_ptr<CollectiveGroup> pg;
 #endif
 };
 
