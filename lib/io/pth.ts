@@ -7,7 +7,7 @@
 import { UniAdapterError } from '../errors';
 import { type DType, type HostTensor, numel, viewBytes } from '../tensor';
 import type { CheckpointReader, TensorInfo } from './checkpoint-reader';
-import { type PickleValue, TorchTensorRef, unpickleCheckpoint } from './pickle';
+import { PICKLE_LIMITS, type PickleValue, TorchTensorRef, unpickleCheckpoint } from './pickle';
 import { RandomAccessFile } from './random-access-file';
 import { ZipArchive } from './zip';
 
@@ -17,6 +17,12 @@ const PICKLE_PROTO = 0x80;
 
 /** Top-level entries that hold the state dict in training checkpoints, in the order they are tried. */
 const STATE_DICT_ENTRIES = ['model', 'state_dict'];
+
+/**
+ * A read may copy a strided view out into more bytes than its storage holds (an expand()ed tensor
+ * saved as is) only up to this many bytes: a few bytes of pickle must not make a read allocate gigabytes.
+ */
+export const MAX_OVERLAPPING_VIEW_BYTES = 16 * 1024 * 1024;
 
 /** Where a stored tensor lies in its storage. */
 export interface PthTensorLayout {
@@ -120,6 +126,7 @@ export class PthFile implements CheckpointReader {
     const count = numel(shape);
     const size = ref.storage.itemSize;
     if (count === 0) return { dtype, shape, data: viewBytes(dtype, new Uint8Array(0)) };
+    checkMaterialisedSize(this.path, label, ref, count);
     const entry = this.storageEntry(ref);
     const span = viewSpan(ref);
     const raw = await this.zip.readRange(entry, ref.offset * size, span * size);
@@ -157,6 +164,13 @@ export class PthFile implements CheckpointReader {
           `${path}: the checkpoint was saved in ${order}-endian byte order; only little-endian is supported`
         );
       }
+    }
+    const pickleSize = zip.get(pickles[0])?.uncompressedSize ?? 0;
+    if (pickleSize > PICKLE_LIMITS.maxBytes) {
+      throw new UniAdapterError(
+        'ERR_PICKLE',
+        `${path}: ${pickles[0]} is ${pickleSize} bytes, more than the ${PICKLE_LIMITS.maxBytes} accepted for a checkpoint pickle (which holds only tensor references)`
+      );
     }
     const root = unpickleCheckpoint(await zip.readEntry(pickles[0]), path);
     const { tensors, entry, extras } = splitCheckpoint(path, root);
@@ -246,23 +260,88 @@ function splitCheckpoint(
     if (typeof k === 'string' && v instanceof TorchTensorRef) tensors.set(k, v);
   }
   const extras: Record<string, unknown> = {};
+  const plain = new PlainValues(path);
   for (const [k, v] of root) {
     if (typeof k !== 'string' || k === entry || (stateDict === root && v instanceof TorchTensorRef)) continue;
-    defineEntry(extras, k, toPlain(v));
+    defineEntry(extras, k, plain.convert(v, k));
   }
   return { tensors, entry, extras };
 }
 
-/** Dicts with string keys become plain objects (recursively); everything else is kept as decoded. */
-function toPlain(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(toPlain);
-  if (value instanceof Map) {
-    if (![...value.keys()].every((k) => typeof k === 'string')) return value;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of value) defineEntry(out, k as string, toPlain(v));
-    return out;
+/**
+ * Turns decoded pickle values into plain values: dicts with string keys become objects, other dicts
+ * stay Maps, lists and tuples arrays, sets Sets. A value the pickle references from several places is
+ * converted once and stays shared, so a pickle that nests one list in the next twice, eighty times
+ * over, costs eighty conversions and not 2^80. Nesting deeper than PICKLE_LIMITS.maxDepth, or a
+ * container that holds itself, is refused with ERR_PICKLE.
+ */
+class PlainValues {
+  /** Each container converted so far, with the number of container levels it holds (itself included). */
+  private readonly converted = new Map<object, { value: unknown; height: number }>();
+  /** The containers on the path being converted: meeting one again means a cycle. */
+  private readonly open = new Set<object>();
+
+  constructor(private readonly path: string) {}
+
+  /** The plain form of `value`, the top-level entry `entry` of the checkpoint. */
+  convert(value: unknown, entry: string): unknown {
+    return this.visit(value, 0, entry).value;
   }
-  return value;
+
+  private visit(value: unknown, depth: number, entry: string): { value: unknown; height: number } {
+    const container = Array.isArray(value) || value instanceof Map || value instanceof Set;
+    if (!container) return { value, height: 0 };
+    const object = value as object;
+    if (this.open.has(object)) {
+      throw new UniAdapterError(
+        'ERR_PICKLE',
+        `${this.path}: the checkpoint entry '${entry}' holds a container that contains itself; only state dicts of tensors and plain values can be loaded`
+      );
+    }
+    const done = this.converted.get(object);
+    if (done) {
+      this.checkDepth(depth + done.height, entry);
+      return done;
+    }
+    this.checkDepth(depth + 1, entry);
+    this.open.add(object);
+    let height = 0;
+    const child = (v: unknown) => {
+      const r = this.visit(v, depth + 1, entry);
+      height = Math.max(height, r.height);
+      return r.value;
+    };
+    let out: unknown;
+    if (Array.isArray(value)) {
+      out = value.map(child);
+    } else if (value instanceof Set) {
+      out = new Set([...value].map(child));
+    } else {
+      const map = value as Map<unknown, unknown>;
+      if ([...map.keys()].every((k) => typeof k === 'string')) {
+        const record: Record<string, unknown> = {};
+        for (const [k, v] of map) defineEntry(record, k as string, child(v));
+        out = record;
+      } else {
+        const copy = new Map<unknown, unknown>();
+        for (const [k, v] of map) copy.set(child(k), child(v));
+        out = copy;
+      }
+    }
+    this.open.delete(object);
+    const result = { value: out, height: height + 1 };
+    this.converted.set(object, result);
+    return result;
+  }
+
+  private checkDepth(levels: number, entry: string): void {
+    if (levels > PICKLE_LIMITS.maxDepth) {
+      throw new UniAdapterError(
+        'ERR_PICKLE',
+        `${this.path}: the checkpoint entry '${entry}' nests containers more than ${PICKLE_LIMITS.maxDepth} levels deep; only state dicts of tensors and plain values can be loaded`
+      );
+    }
+  }
 }
 
 /** Sets a key on a plain object without ever touching its prototype (a key may be '__proto__'). */
@@ -287,6 +366,22 @@ function checkedDType(path: string, name: string, ref: TorchTensorRef): DType {
     );
   }
   return dtype;
+}
+
+/**
+ * ERR_FORMAT when reading `ref` would allocate more than its storage holds and more than
+ * MAX_OVERLAPPING_VIEW_BYTES: strides that overlap (0, or smaller than the inner extent) let a tiny
+ * storage describe a view of any size.
+ */
+function checkMaterialisedSize(path: string, name: string, ref: TorchTensorRef, count: number): void {
+  const bytes = count * ref.storage.itemSize;
+  const storageBytes = ref.storage.numel * ref.storage.itemSize;
+  if (bytes > storageBytes && bytes > MAX_OVERLAPPING_VIEW_BYTES) {
+    throw new UniAdapterError(
+      'ERR_FORMAT',
+      `${path}: tensor '${name}' of shape [${ref.shape.join(', ')}] with stride [${ref.stride.join(', ')}] would take ${bytes} bytes out of a storage of ${storageBytes}; views that repeat their storage are read only up to ${MAX_OVERLAPPING_VIEW_BYTES} bytes. Save the tensor with .contiguous() (or .clone()) first`
+    );
+  }
 }
 
 /** How many storage elements, from the view's first, the view reaches (strides are non-negative in torch). */
