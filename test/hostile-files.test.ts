@@ -1,0 +1,99 @@
+/**
+ * Files that are not regular files: a named pipe (FIFO) given as a checkpoint, adapter, gallery, image
+ * or video must be refused with ERR_IO before anything opens it (an open for reading would wait for a
+ * writer forever). Each test stands in for a writer afterwards, so that a reader that did block is
+ * released and the suite cannot hang.
+ */
+import { spawnSync } from 'child_process';
+import { constants as fsConstants, closeSync, openSync, promises as fsp } from 'fs';
+import * as path from 'path';
+import { openCheckpoint } from '../lib/io/checkpoint';
+import { decodeImage } from '../lib/io/image';
+import { PthFile } from '../lib/io/pth';
+import { SafetensorsFile, readSafetensors } from '../lib/io/safetensors';
+import { probeVideo, readVideoFrames, type VideoInfo } from '../lib/io/video';
+import { Gallery } from '../lib/inference/gallery';
+import { RetrievalModel } from '../lib/model/retrieval-model';
+import { loadAdapter, readAdapterMetadata } from '../lib/weights/adapter-file';
+import { loadWeights } from '../lib/weights/load-weights';
+import { expectUniAdapterError } from './helpers/expect-error';
+import { tinyConfig } from './helpers/tiny-models';
+import { makeTempDir, removeTempDir } from './helpers/weights-fixtures';
+
+let dir: string;
+let fifo: string;
+let model: RetrievalModel;
+
+beforeAll(async () => {
+  model = await RetrievalModel.create(tinyConfig('retrieval'));
+});
+
+afterAll(async () => {
+  await model?.dispose();
+});
+
+beforeEach(async () => {
+  dir = await makeTempDir('hostile-files');
+  fifo = path.join(dir, 'pipe.safetensors');
+  const r = spawnSync('mkfifo', [fifo]);
+  if (r.status !== 0) throw new Error(`mkfifo failed: ${r.stderr?.toString()}`);
+});
+
+afterEach(async () => {
+  // A reader blocked in open() on the pipe is released by a writer opening and closing it.
+  try {
+    closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+  } catch {
+    // ENXIO: nobody is reading, which is what should happen.
+  }
+  await removeTempDir(dir);
+});
+
+const PIPE = 'a named pipe (FIFO), not a regular file';
+
+describe('a named pipe is refused with ERR_IO before it is opened', () => {
+  test('loadWeights', async () => {
+    await expectUniAdapterError(loadWeights(model, fifo), 'ERR_IO', fifo, PIPE);
+  }, 5000);
+
+  test('openCheckpoint, SafetensorsFile.open, PthFile.open, readSafetensors', async () => {
+    await expectUniAdapterError(openCheckpoint(fifo), 'ERR_IO', fifo, PIPE);
+    await expectUniAdapterError(SafetensorsFile.open(fifo), 'ERR_IO', fifo, PIPE);
+    await expectUniAdapterError(PthFile.open(fifo), 'ERR_IO', fifo, PIPE);
+    await expectUniAdapterError(readSafetensors(fifo), 'ERR_IO', fifo, PIPE);
+  }, 5000);
+
+  test('loadAdapter and readAdapterMetadata', async () => {
+    await expectUniAdapterError(loadAdapter(model, fifo), 'ERR_IO', fifo, PIPE);
+    await expectUniAdapterError(readAdapterMetadata(fifo), 'ERR_IO', fifo, PIPE);
+  }, 5000);
+
+  test('Gallery.load', async () => {
+    await expectUniAdapterError(Gallery.load(model, fifo), 'ERR_IO', fifo, PIPE);
+  }, 5000);
+
+  test('decodeImage', async () => {
+    await expectUniAdapterError(decodeImage(fifo), 'ERR_IO', fifo, PIPE);
+  }, 5000);
+
+  test('probeVideo, and readVideoFrames with a probe result given (which skips probing)', async () => {
+    await expectUniAdapterError(probeVideo(fifo), 'ERR_IO', fifo, PIPE);
+    const info: VideoInfo = { frames: 8, fps: 25, duration: 0.32, width: 32, height: 24, frameCountSource: 'nb_frames', streamIndex: 0, codec: 'ffv1' };
+    await expectUniAdapterError(readVideoFrames(fifo, { info, frames: 2, timeoutMs: 3000 }), 'ERR_IO', fifo, PIPE);
+  }, 10000);
+
+  test('a folder is refused the same way', async () => {
+    await expectUniAdapterError(openCheckpoint(dir), 'ERR_IO', dir, 'a folder, not a regular file');
+    await expectUniAdapterError(decodeImage(dir), 'ERR_IO', dir, 'a folder, not a regular file');
+  }, 5000);
+
+  test('a symbolic link to a regular file is still read', async () => {
+    const real = path.join(dir, 'real.safetensors');
+    const { writeSafetensors } = await import('../lib/io/safetensors');
+    await writeSafetensors(real, { x: { dtype: 'float32', shape: [2], data: Float32Array.from([1, 2]) } });
+    const link = path.join(dir, 'link.safetensors');
+    await fsp.symlink(real, link);
+    const t = await readSafetensors(link);
+    expect(Array.from(t.x.data as Float32Array)).toEqual([1, 2]);
+  }, 5000);
+});
