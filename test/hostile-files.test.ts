@@ -10,7 +10,7 @@ import * as path from 'path';
 import { openCheckpoint } from '../lib/io/checkpoint';
 import { decodeImage } from '../lib/io/image';
 import { PthFile } from '../lib/io/pth';
-import { SafetensorsFile, readSafetensors } from '../lib/io/safetensors';
+import { SafetensorsFile, readSafetensors, writeSafetensors } from '../lib/io/safetensors';
 import { probeVideo, readVideoFrames, type VideoInfo } from '../lib/io/video';
 import { Gallery } from '../lib/inference/gallery';
 import { RetrievalModel } from '../lib/model/retrieval-model';
@@ -18,7 +18,7 @@ import { loadAdapter, readAdapterMetadata } from '../lib/weights/adapter-file';
 import { loadWeights } from '../lib/weights/load-weights';
 import { expectUniAdapterError } from './helpers/expect-error';
 import { tinyConfig } from './helpers/tiny-models';
-import { makeTempDir, removeTempDir } from './helpers/weights-fixtures';
+import { RETRIEVAL_SAFETENSORS, makeTempDir, removeTempDir } from './helpers/weights-fixtures';
 
 let dir: string;
 let fifo: string;
@@ -89,11 +89,72 @@ describe('a named pipe is refused with ERR_IO before it is opened', () => {
 
   test('a symbolic link to a regular file is still read', async () => {
     const real = path.join(dir, 'real.safetensors');
-    const { writeSafetensors } = await import('../lib/io/safetensors');
     await writeSafetensors(real, { x: { dtype: 'float32', shape: [2], data: Float32Array.from([1, 2]) } });
     const link = path.join(dir, 'link.safetensors');
     await fsp.symlink(real, link);
     const t = await readSafetensors(link);
     expect(Array.from(t.x.data as Float32Array)).toEqual([1, 2]);
+  }, 5000);
+});
+
+describe('a safetensors header must end exactly at its stated length, and the data at the end of the file', () => {
+  /** A small padded safetensors file (its header is followed by at least one space). */
+  async function smallFile(): Promise<{ file: string; bytes: Buffer }> {
+    const file = path.join(dir, 'small.safetensors');
+    await writeSafetensors(file, { a: { dtype: 'float32', shape: [3], data: Float32Array.from([1, 2, 3]) } });
+    const bytes = await fsp.readFile(file);
+    const length = Number(bytes.readBigUInt64LE(0));
+    expect(bytes[8 + length - 1]).toBe(0x20); // padded, so one byte less still leaves valid JSON
+    return { file, bytes };
+  }
+
+  async function withLength(bytes: Buffer, delta: number, name: string): Promise<string> {
+    const copy = Buffer.from(bytes);
+    copy.writeBigUInt64LE(copy.readBigUInt64LE(0) + BigInt(delta), 0);
+    const file = path.join(dir, name);
+    await fsp.writeFile(file, copy);
+    return file;
+  }
+
+  test('a header length one byte short is refused (every tensor would be read one byte off)', async () => {
+    const { bytes } = await smallFile();
+    const file = await withLength(bytes, -1, 'short-by-one.safetensors');
+    await expectUniAdapterError(SafetensorsFile.open(file), 'ERR_FORMAT', file, '1 bytes follow the last tensor', 'header length');
+  }, 5000);
+
+  test('the same on a real checkpoint: loadWeights with strict: true refuses it', async () => {
+    const bytes = await fsp.readFile(RETRIEVAL_SAFETENSORS);
+    const length = Number(bytes.readBigUInt64LE(0));
+    expect(bytes[8 + length - 1]).toBe(0x20);
+    const file = await withLength(bytes, -1, 'weights-short-by-one.safetensors');
+    await expectUniAdapterError(loadWeights(model, file, { strict: true }), 'ERR_FORMAT', file, 'follow the last tensor');
+  }, 20000);
+
+  test('a header length one byte long is refused (the header would end inside the data)', async () => {
+    const { bytes } = await smallFile();
+    const file = await withLength(bytes, 1, 'long-by-one.safetensors');
+    await expectUniAdapterError(SafetensorsFile.open(file), 'ERR_FORMAT', file, 'header');
+  }, 5000);
+
+  test('1,000 junk bytes appended are refused', async () => {
+    const { bytes } = await smallFile();
+    const file = path.join(dir, 'appended.safetensors');
+    await fsp.writeFile(file, Buffer.concat([bytes, Buffer.alloc(1000, 0xab)]));
+    await expectUniAdapterError(SafetensorsFile.open(file), 'ERR_FORMAT', file, '1000 bytes follow the last tensor');
+  }, 5000);
+
+  test('padding with something other than spaces is refused', async () => {
+    const { bytes } = await smallFile();
+    const length = Number(bytes.readBigUInt64LE(0));
+    const copy = Buffer.from(bytes);
+    copy[8 + length - 1] = 0x0a;
+    const file = path.join(dir, 'newline.safetensors');
+    await fsp.writeFile(file, copy);
+    await expectUniAdapterError(SafetensorsFile.open(file), 'ERR_FORMAT', file, 'followed only by spaces');
+  }, 5000);
+
+  test('a well-formed file still opens', async () => {
+    const { file } = await smallFile();
+    expect(Array.from((await readSafetensors(file)).a.data as Float32Array)).toEqual([1, 2, 3]);
   }, 5000);
 });
