@@ -4,9 +4,10 @@
  * writer forever). Each test stands in for a writer afterwards, so that a reader that did block is
  * released and the suite cannot hang.
  */
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { constants as fsConstants, closeSync, openSync, promises as fsp } from 'fs';
 import * as path from 'path';
+import { writeFileAtomic } from '../lib/io/atomic';
 import { openCheckpoint } from '../lib/io/checkpoint';
 import { decodeImage } from '../lib/io/image';
 import { PthFile } from '../lib/io/pth';
@@ -157,4 +158,28 @@ describe('a safetensors header must end exactly at its stated length, and the da
     const { file } = await smallFile();
     expect(Array.from((await readSafetensors(file)).a.data as Float32Array)).toEqual([1, 2, 3]);
   }, 5000);
+});
+
+describe('temporary files left by killed writers are removed by the next write', () => {
+  test('stale temporaries of the same target go; those of live processes, of this one and of other targets stay', async () => {
+    const target = path.join(dir, 'adapter.safetensors');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid as number; // has exited by now
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const stale = [`.adapter.safetensors.${dead}.0123456789ab.tmp`, `.adapter.safetensors.${dead}.ba9876543210.tmp`];
+      const kept = [
+        `.adapter.safetensors.${live.pid}.0123456789ab.tmp`, // its writer may still be writing
+        `.adapter.safetensors.${process.pid}.0123456789ab.tmp`, // this process's own write in flight
+        `.other.safetensors.${dead}.0123456789ab.tmp`, // another target's
+        `.adapter.safetensors.notapid.tmp`, // not a name this library writes
+      ];
+      for (const name of [...stale, ...kept]) await fsp.writeFile(path.join(dir, name), Buffer.alloc(1024));
+      await writeFileAtomic(target, Buffer.from('new'));
+      const left = (await fsp.readdir(dir)).filter((n) => n.endsWith('.tmp')).sort();
+      expect(left).toEqual([...kept].sort());
+      expect(await fsp.readFile(target, 'utf8')).toBe('new');
+    } finally {
+      live.kill('SIGKILL');
+    }
+  }, 10000);
 });
