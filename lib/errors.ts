@@ -40,11 +40,23 @@ export function isUniAdapterError(e: unknown): e is UniAdapterError {
   return e instanceof UniAdapterError;
 }
 
+/**
+ * LibTorch's allocators report a failed allocation as a plain error ("DefaultCPUAllocator: can't
+ * allocate memory: you tried to allocate N bytes"), not as its out-of-memory type; such messages are
+ * ERR_OOM whatever code they arrive with.
+ */
+const OUT_OF_MEMORY_MESSAGE = /can't allocate memory|CUDA out of memory|out of memory/i;
+
 /** Wraps anything thrown by the native addon (plain Errors with a `code`) into a UniAdapterError. */
 export function fromNative(e: unknown): UniAdapterError {
   if (e instanceof UniAdapterError) return e;
   const err = e as { code?: unknown; message?: unknown };
-  const code = typeof err?.code === 'string' ? (err.code as ErrorCode) : 'ERR_NATIVE';
   const message = typeof err?.message === 'string' ? err.message : String(e);
+  const code = typeof err?.code === 'string' ? (err.code as ErrorCode) : 'ERR_NATIVE';
+  if ((code === 'ERR_TORCH' || code === 'ERR_NATIVE') && OUT_OF_MEMORY_MESSAGE.test(message)) {
+    // "[enforce fail at alloc_cpu.cpp:75] err == 0. " names a source line, not something the user can act on.
+    const reason = message.replace(/^\[enforce fail at [^\]]*\]\s*[^.]*\.\s*/, '');
+    return new UniAdapterError('ERR_OOM', `out of memory: ${reason} (use a smaller model, batch or image size)`, { cause: e });
+  }
   return new UniAdapterError(code, message, { cause: e });
 }

@@ -5,6 +5,7 @@
 import * as path from 'path';
 import * as fs from 'fs';
 import { UniAdapterError, fromNative } from './errors';
+import { plainOptions, plainTensors } from './native-arguments';
 import type { HostTensor, TensorMap } from './tensor';
 
 export type OptionValue = boolean | number | string | number[] | string[] | OptionObject | undefined;
@@ -65,16 +66,19 @@ export function addon(): Addon {
 }
 
 export async function createNativeModel(config: OptionObject): Promise<NativeModelHandle> {
+  const plain = plainOptions(config);
   try {
-    return await addon().createModel(config);
+    return await addon().createModel(plain);
   } catch (e) {
     throw fromNative(e);
   }
 }
 
 export async function runUtility(op: string, inputs: TensorMap = {}, options: OptionObject = {}): Promise<NativeResult> {
+  const tensors = plainTensors(inputs);
+  const plain = plainOptions(options);
   try {
-    return await addon().runUtility(op, inputs, options);
+    return await addon().runUtility(op, tensors, plain);
   } catch (e) {
     throw fromNative(e);
   }
@@ -87,8 +91,10 @@ export async function runOp(
   inputs: TensorMap = {},
   options: OptionObject = {}
 ): Promise<NativeResult> {
+  const tensors = plainTensors(inputs);
+  const plain = plainOptions(options);
   try {
-    return await model.run(op, inputs, options);
+    return await model.run(op, tensors, plain);
   } catch (e) {
     throw fromNative(e);
   }

@@ -16,6 +16,29 @@ export interface HostTensor {
 
 export type TensorMap = Record<string, HostTensor>;
 
+/**
+ * An empty tensor map without a prototype, so that every name is an ordinary own entry: on a `{}`,
+ * assigning a tensor named `__proto__` would replace the object's prototype instead.
+ */
+export function emptyTensorMap(): TensorMap {
+  return Object.create(null) as TensorMap;
+}
+
+/** The number of NaN and ±∞ elements of a floating-point tensor (0 for integer and bool tensors). */
+export function countNonFinite(t: HostTensor): number {
+  let bad = 0;
+  if (t.dtype === 'float32' || t.dtype === 'float64') {
+    const d = t.data as Float32Array | Float64Array;
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) bad++;
+  } else if (t.dtype === 'bfloat16' || t.dtype === 'float16') {
+    // All exponent bits set is NaN or ∞ in both 16-bit formats.
+    const mask = t.dtype === 'bfloat16' ? 0x7f80 : 0x7c00;
+    const d = t.data as Uint16Array;
+    for (let i = 0; i < d.length; i++) if ((d[i] & mask) === mask) bad++;
+  }
+  return bad;
+}
+
 const ITEM_SIZE: Record<DType, number> = {
   float32: 4,
   float64: 8,

@@ -64,6 +64,13 @@ const ENC = '[ENC]';
 
 type WordPieceConfig = ConstructorParameters<typeof WordPiece>[0];
 
+/** The longest text accepted, in UTF-16 code units; the work of tokenising is bounded by it. */
+export const MAX_TEXT_CHARS = 1_000_000;
+/** Characters normalised at a time when only the first tokens are wanted (extended to the next space). */
+const STRETCH_CHARS = 4096;
+/** Words handed to WordPiece per call. */
+const WORDS_PER_CALL = 256;
+
 let shared: BlipTokenizer | undefined;
 
 function escapeRegExp(s: string): string {
@@ -256,14 +263,38 @@ export class BlipTokenizer {
     return this.ids.get(token);
   }
 
-  /** Tokens of a text, without `[CLS]`/`[SEP]`. */
-  tokenize(text: string): string[] {
+  /**
+   * Tokens of a text, without `[CLS]`/`[SEP]`. With `limit`, only the first `limit` tokens are made
+   * (they are the same as the first `limit` of the whole text): the text is worked through in stretches
+   * that end before a space, which no step of the pipeline looks across, so a long text costs no more
+   * than its first stretches.
+   *
+   * @throws UniAdapterError ERR_ARG for a text that is not a string or longer than MAX_TEXT_CHARS
+   */
+  tokenize(text: string, limit = Infinity): string[] {
     if (typeof text !== 'string') throw new UniAdapterError('ERR_ARG', `text must be a string, got ${typeof text}`);
+    if (text.length > MAX_TEXT_CHARS) {
+      throw new UniAdapterError(
+        'ERR_ARG',
+        `a text of ${text.length} characters is longer than the ${MAX_TEXT_CHARS} accepted; the models read at most a few hundred tokens, so cut it first`
+      );
+    }
     const out: string[] = [];
+    const full = () => out.length >= limit;
     const pieces = (segment: string) => {
-      if (segment === '') return;
-      const words = this.preTokenizer.pre_tokenize_text(normalizeBert(segment, this.normalizer));
-      if (words.length) out.push(...this.wordPiece.encode(words));
+      for (let start = 0; start < segment.length && !full(); ) {
+        let end = limit === Infinity ? -1 : segment.indexOf(' ', start + STRETCH_CHARS);
+        if (end < 0) end = segment.length;
+        const words = this.preTokenizer.pre_tokenize_text(normalizeBert(segment.slice(start, end), this.normalizer));
+        for (let w = 0; w < words.length && !full(); w += WORDS_PER_CALL) {
+          // One push per token: spreading a long array into push() overflows the call stack.
+          for (const token of this.wordPiece.encode(words.slice(w, w + WORDS_PER_CALL))) {
+            if (full()) break;
+            out.push(token);
+          }
+        }
+        start = end;
+      }
     };
     if (!this.splitter) {
       pieces(text);
@@ -273,6 +304,7 @@ export class BlipTokenizer {
     for (const m of text.matchAll(this.splitter)) {
       const at = m.index as number;
       pieces(text.slice(last, at));
+      if (full()) return out;
       out.push(m[0]);
       last = at + m[0].length;
     }
@@ -287,8 +319,9 @@ export class BlipTokenizer {
   encode(text: string, options: EncodeOptions = {}): number[] {
     const { maxLength } = options;
     checkLength(maxLength, 'maxLength', 2);
-    const body = this.tokenize(text).map((t) => this.ids.get(t) as number);
-    const keep = maxLength !== undefined && options.truncation !== false ? Math.min(body.length, maxLength - 2) : body.length;
+    const truncate = maxLength !== undefined && options.truncation !== false;
+    const body = this.tokenize(text, truncate ? maxLength - 2 : Infinity).map((t) => this.ids.get(t) as number);
+    const keep = truncate ? Math.min(body.length, maxLength - 2) : body.length;
     const ids = new Array<number>(keep + 2);
     ids[0] = this.special.cls;
     for (let i = 0; i < keep; i++) ids[i + 1] = body[i];

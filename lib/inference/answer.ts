@@ -42,11 +42,14 @@ export async function answerQuestions(
   options: AnswerOptions
 ): Promise<AnswerResult[]> {
   if (images.length !== questions.length) throw new UniAdapterError('ERR_ARG', `got ${images.length} images for ${questions.length} questions`);
+  const mode = options.mode ?? 'rank';
+  if (mode !== 'rank' && mode !== 'generate') {
+    throw new UniAdapterError('ERR_ARG', `mode must be 'rank' (over answerList) or 'generate', got '${String(mode)}'`);
+  }
   if (images.length === 0) return [];
   const tok = options.tokenizer;
   const pixels = await pixelsOf(images, model.config.vision.imageSize, { kind: options.kind, frames: options.frames, frameSampling: options.frameSampling });
   const q = textBatchToTensors(forQuestions(tok, questions.map((s) => preQuestion(s))));
-  const mode = options.mode ?? 'rank';
   if (mode === 'generate') {
     const g = await model.generate({ pixels, questionIds: q.inputIds, questionMask: q.attentionMask }, { numBeams: options.numBeams ?? 3, maxLength: options.maxLength ?? 10 });
     const ids = toNumbers(g.ids);

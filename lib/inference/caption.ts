@@ -6,6 +6,8 @@ import type { BlipTokenizer } from '../tokenizer';
 import { captionPromptTensor } from '../text-batches';
 import { CAPTION_PROMPT } from '../train/batches';
 import { pixelsOf, type ImageInput } from './media-input';
+import { CAPTION_DEFAULTS } from '../model/caption-model';
+import { generationLimits } from '../model/generation-options';
 
 export interface CaptionOptions {
   tokenizer: BlipTokenizer;
@@ -24,14 +26,15 @@ export interface CaptionResult {
 
 export async function captionImages(model: CaptionModel, images: readonly ImageInput[], options: CaptionOptions): Promise<CaptionResult[]> {
   if (images.length === 0) return [];
+  generationLimits(options, CAPTION_DEFAULTS); // checked before any image is decoded
   const prompt = options.prompt ?? CAPTION_PROMPT;
   const tok = options.tokenizer;
   const pixels = await pixelsOf(images, model.config.vision.imageSize);
   const g = await model.generate(pixels, captionPromptTensor(tok, prompt, 1), {
-    numBeams: options.numBeams ?? 3,
-    maxLength: options.maxLength ?? 20,
-    minLength: options.minLength ?? 5,
-    repetitionPenalty: options.repetitionPenalty ?? 1.0,
+    numBeams: options.numBeams,
+    maxLength: options.maxLength,
+    minLength: options.minLength,
+    repetitionPenalty: options.repetitionPenalty,
   });
   const ids = toNumbers(g.ids);
   const L = g.ids.shape[1];

@@ -47,6 +47,9 @@ export class Gallery {
     const ids = options.ids ?? items.map((it, i) => (typeof it === 'string' ? it : String(i)));
     if (ids.length !== items.length) throw new UniAdapterError('ERR_ARG', `got ${ids.length} ids for ${items.length} items`);
     const kind = options.kind ?? 'image';
+    if (kind !== 'image' && kind !== 'video') {
+      throw new UniAdapterError('ERR_ARG', `kind must be 'image' or 'video', got '${String(kind)}'`);
+    }
     const batch = options.batchSize ?? 16;
     const feats: HostTensor[] = [];
     const frames: HostTensor[] = [];

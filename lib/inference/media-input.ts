@@ -34,6 +34,9 @@ async function one(input: ImageInput, size: number, kind: 'image' | 'video', loa
 export async function pixelsOf(inputs: readonly ImageInput[], size: number, options: MediaInputOptions = {}): Promise<HostTensor> {
   if (inputs.length === 0) throw new UniAdapterError('ERR_ARG', 'no images or videos given');
   const kind = options.kind ?? 'image';
+  if (kind !== 'image' && kind !== 'video') {
+    throw new UniAdapterError('ERR_ARG', `kind must be 'image' or 'video', got '${String(kind)}'`);
+  }
   const loader = new MediaLoader({ size, frames: options.frames ?? 16, augment: false, frameSampling: options.frameSampling });
   return stackPixels(await Promise.all(inputs.map((i) => one(i, size, kind, loader))));
 }

@@ -48,6 +48,15 @@ function rankingSizes(options: { k?: number; rerank?: number }, size: number): {
   return { k, rerank: asked === 0 ? 0 : Math.min(Math.max(asked, k), size) };
 }
 
+/** The weight of the ITC similarity in the ranking score (default 0); NaN or ±∞ would make the order arbitrary. */
+function betaOf(options: { beta?: number }): number {
+  const beta = options.beta ?? 0;
+  if (typeof beta !== 'number' || !Number.isFinite(beta)) {
+    throw new UniAdapterError('ERR_ARG', `beta must be a finite number (0: ITM logit only, 1: BLIP's ITM + ITC), got ${String(beta)}`);
+  }
+  return beta;
+}
+
 /**
  * Each query's top k of its re-ranked (query, candidate) pairs: score = ITM logit + beta x ITC, ties
  * broken by gallery order. `sims` is the [queries, ids.length] ITC matrix, `logits` the [pairs, 2] ITM output.
@@ -71,7 +80,7 @@ function rankedByItm(
 export async function retrieveByText(model: RetrievalModel, gallery: Gallery, queries: readonly string[], options: RetrieveOptions): Promise<RetrievedItem[][]> {
   if (queries.length === 0) return [];
   const { k, rerank } = rankingSizes(options, gallery.size);
-  const beta = options.beta ?? 0;
+  const beta = betaOf(options);
   const texts = options.normalize === false ? [...queries] : queries.map((q) => preCaption(q, 30));
   const t = textBatchToTensors(forRetrieval(options.tokenizer, texts, { maxLength: options.maxLength ?? 35, firstToken: 'cls' }));
   const emb = await model.encodeTexts(t.inputIds, t.attentionMask);
@@ -128,7 +137,7 @@ export async function retrieveByImage(
 ): Promise<RetrievedItem[][]> {
   if (images.length === 0) return [];
   const { k, rerank } = rankingSizes(options, gallery.size);
-  const beta = options.beta ?? 0;
+  const beta = betaOf(options);
   const pixels = await pixelsOf(images, model.config.vision.imageSize, { kind: options.kind, frames: options.frames, frameSampling: options.frameSampling });
   const emb = await model.encodeImages(pixels, { tokens: rerank > 0 });
   const sims = toNumbers(await model.similarity(emb.features, gallery.features)); // [I, N]

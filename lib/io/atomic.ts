@@ -2,13 +2,21 @@
  * Atomic file writes: the bytes go to a temporary file in the destination's folder, which is flushed
  * to disk and then renamed over the destination, so a reader sees either the old file or the complete
  * new one, never a half-written file, even after a crash. Every file uniadapter writes goes through here.
+ *
+ * Replacing an existing file: a read-only file (no write permission bit, or not writable by this
+ * process) is refused with ERR_IO and left as it is; a symbolic link is written through, atomically,
+ * to the file it points to, and stays a link; the new file keeps the permission bits of the one it
+ * replaces. Anything else at the path (a folder, a pipe, a link to nothing) is refused with ERR_IO.
+ * Temporary files left by writers that were killed (`.<name>.<pid>.<hex>.tmp` whose process no longer
+ * exists) are removed by the next write of the same file.
  */
-import { promises as fsp } from 'fs';
+import { constants as fsConstants, promises as fsp, type Stats } from 'fs';
 import type { FileHandle } from 'fs/promises';
 import * as nodePath from 'path';
 import { randomBytes } from 'crypto';
 import { UniAdapterError } from '../errors';
 import { describeSystemError } from './random-access-file';
+import { fileKind } from './regular-file';
 
 /** What can be written: one buffer, or chunks written one after the other in order. */
 export type AtomicContent = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -25,27 +33,42 @@ export class AtomicFileWriter {
   private state: 'open' | 'committed' | 'aborted' = 'open';
 
   private constructor(
-    /** The destination path. */
+    /** The destination path, as the caller gave it. */
     readonly path: string,
-    /** The temporary file, in the same folder as the destination so that the rename is atomic. */
+    /** The file that is replaced: `path`, or the file a symbolic link at `path` points to. */
+    readonly target: string,
+    /** The temporary file, in the same folder as the target so that the rename is atomic. */
     readonly tempPath: string,
     private readonly handle: FileHandle
   ) {}
 
-  /** Creates the temporary file next to `path`. */
+  /**
+   * Creates the temporary file next to the target of `path`, after removing stale temporaries of the
+   * same target.
+   *
+   * @throws UniAdapterError ERR_IO when `path` is a read-only file, a folder or other non-file, a
+   *   symbolic link to nothing, or its folder cannot be written
+   */
   static async open(path: string): Promise<AtomicFileWriter> {
-    const dir = nodePath.dirname(path);
-    const tempPath = nodePath.join(
-      dir,
-      `.${nodePath.basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
-    );
+    const { target, mode } = await writableTarget(path);
+    await removeStaleTemporaries(target);
+    const tempPath = temporaryPath(target, process.pid, randomBytes(6).toString('hex'));
     let handle: FileHandle;
     try {
       handle = await fsp.open(tempPath, 'wx');
     } catch (e) {
       throw new UniAdapterError('ERR_IO', `${path}: cannot write: ${describeSystemError(e)}`, { cause: e });
     }
-    return new AtomicFileWriter(path, tempPath, handle);
+    if (mode !== undefined) {
+      try {
+        await handle.chmod(mode);
+      } catch (e) {
+        await handle.close().catch(() => undefined);
+        await fsp.rm(tempPath, { force: true }).catch(() => undefined);
+        throw new UniAdapterError('ERR_IO', `${path}: cannot write: ${describeSystemError(e)}`, { cause: e });
+      }
+    }
+    return new AtomicFileWriter(path, target, tempPath, handle);
   }
 
   /** Bytes written so far. */
@@ -76,13 +99,13 @@ export class AtomicFileWriter {
     try {
       await this.handle.sync();
       await this.handle.close();
-      await fsp.rename(this.tempPath, this.path);
+      await fsp.rename(this.tempPath, this.target);
     } catch (e) {
       await this.abort();
       throw new UniAdapterError('ERR_IO', `${this.path}: cannot write: ${describeSystemError(e)}`, { cause: e });
     }
     this.state = 'committed';
-    await syncFolder(nodePath.dirname(this.path));
+    await syncFolder(nodePath.dirname(this.target));
   }
 
   /** Gives up: closes and removes the temporary file. Harmless after commit or a previous abort. */
@@ -97,6 +120,84 @@ export class AtomicFileWriter {
     if (this.state !== 'open') {
       throw new UniAdapterError('ERR_STATE', `${this.path}: the atomic write was already ${this.state}`);
     }
+  }
+}
+
+/** The temporary file of a write of `target` by process `pid`: `.<name>.<pid>.<hex>.tmp` beside it. */
+function temporaryPath(target: string, pid: number, tag: string): string {
+  return nodePath.join(nodePath.dirname(target), `.${nodePath.basename(target)}.${pid}.${tag}.tmp`);
+}
+
+/**
+ * The file a write of `path` replaces (a symbolic link's target), with the permission bits to give the
+ * new file when one exists.
+ */
+async function writableTarget(path: string): Promise<{ target: string; mode?: number }> {
+  const fail = (why: string, cause?: unknown) =>
+    new UniAdapterError('ERR_IO', `${path}: cannot write: ${why}`, cause === undefined ? undefined : { cause });
+  let stat: Stats;
+  try {
+    stat = await fsp.lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { target: path };
+    throw fail(describeSystemError(e), e);
+  }
+  let target = path;
+  if (stat.isSymbolicLink()) {
+    try {
+      target = await fsp.realpath(path);
+      stat = await fsp.stat(target);
+    } catch (e) {
+      const dangling = (e as NodeJS.ErrnoException).code === 'ENOENT';
+      throw fail(dangling ? 'it is a symbolic link to a file that does not exist; remove the link or point it at a file' : describeSystemError(e), e);
+    }
+  }
+  if (!stat.isFile()) throw fail(`it is ${fileKind(stat)}, not a regular file`);
+  let writable = (stat.mode & 0o222) !== 0;
+  if (writable) {
+    try {
+      await fsp.access(target, fsConstants.W_OK);
+    } catch {
+      writable = false;
+    }
+  }
+  if (!writable) {
+    throw fail(`${target === path ? 'the file' : `its target ${target}`} is read-only; make it writable (chmod u+w) or write to another path`);
+  }
+  return { target, mode: stat.mode & 0o7777 };
+}
+
+/** Whether a process with this id exists (EPERM: it does, but belongs to someone else). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files of earlier writes of `target` whose writing process no longer exists
+ * (killed mid-write). Temporaries of live processes, of this one and of other targets are kept;
+ * failures are ignored, since the write itself does not depend on them.
+ */
+async function removeStaleTemporaries(target: string): Promise<void> {
+  const dir = nodePath.dirname(target);
+  const prefix = `.${nodePath.basename(target)}.`;
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const m = /^(\d+)\.[0-9a-f]+$/.exec(name.slice(prefix.length, -'.tmp'.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processExists(pid)) continue;
+    await fsp.rm(nodePath.join(dir, name), { force: true }).catch(() => undefined);
   }
 }
 

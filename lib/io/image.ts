@@ -13,9 +13,9 @@
  * Known difference: in a GIF with a transparent colour index, PIL returns the palette colour under
  * transparent pixels while sharp's GIF decoder returns black.
  */
-import { promises as fs } from 'fs';
 import type { Sharp, SharpOptions } from 'sharp';
 import { UniAdapterError } from '../errors';
+import { RandomAccessFile } from './random-access-file';
 import { runUtility } from '../native';
 import { checkRgbImage, type RgbImage } from './rgb-image';
 
@@ -61,12 +61,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   let name: string;
   if (typeof input === 'string') {
     name = input;
-    try {
-      bytes = await fs.readFile(input);
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new UniAdapterError('ERR_IO', `cannot read image '${input}': ${err.code ?? err.message}`, { cause: e });
-    }
+    bytes = await readImageFile(input);
   } else if (input instanceof Uint8Array) {
     name = options.name ?? '<buffer>';
     bytes = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
@@ -104,6 +99,17 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
       .split('\n')[0]
       .trim();
     throw new UniAdapterError('ERR_IMAGE', `cannot decode image '${name}': ${detail}`, { cause: e });
+  }
+}
+
+/** The bytes of an image file; anything but a regular file (a pipe, a folder, a device) is ERR_IO. */
+async function readImageFile(path: string): Promise<Buffer> {
+  const file = await RandomAccessFile.open(path, 'image');
+  try {
+    const bytes = await file.readAll('the image');
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } finally {
+    await file.close();
   }
 }
 

@@ -196,10 +196,33 @@ const REFUSED_OPCODES: Readonly<Record<number, string>> = {
 const HIGHEST_PROTOCOL = 5;
 
 /**
+ * What the unpickler may spend on one pickle. A pickle is a program: a few bytes can ask for a huge
+ * amount of copying (calling `list()` on one memoised list again and again) or for enormous integers.
+ * Every opcode costs one unit of work and every element a call copies costs one more; a checkpoint's
+ * pickle needs a few units per tensor, so the limit only stops pickles written to exhaust memory.
+ */
+export const PICKLE_LIMITS = {
+  /** Largest data.pkl read, in bytes. */
+  maxBytes: 64 * 1024 * 1024,
+  /** Opcodes run plus elements copied. */
+  maxWork: 1 << 24,
+  /** Deepest nesting of lists, tuples, dicts and sets accepted outside the state dict. */
+  maxDepth: 100,
+  /** Longest integer (LONG1/LONG4), in bytes. */
+  maxIntegerBytes: 1024,
+} as const;
+
+/**
  * Decodes a checkpoint pickle. `source` names the file in error messages. Globals outside the
  * allow-list give ERR_PICKLE; a corrupt or truncated pickle gives ERR_FORMAT.
  */
 export function unpickleCheckpoint(data: Uint8Array, source: string): PickleValue {
+  if (data.byteLength > PICKLE_LIMITS.maxBytes) {
+    throw new UniAdapterError(
+      'ERR_PICKLE',
+      `${source}: the checkpoint pickle is ${data.byteLength} bytes, more than the ${PICKLE_LIMITS.maxBytes} accepted; a state dict's pickle holds only tensor references and is far smaller`
+    );
+  }
   return new RestrictedUnpickler(data, source).run() as PickleValue;
 }
 
@@ -223,6 +246,7 @@ const CALL_HANDLERS: Readonly<Record<GlobalKind, Handler>> = {
     if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) {
       throw u.refused('_codecs.encode is only accepted with the latin1 encoding Python uses for bytes');
     }
+    u.charge(text.length);
     const out = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
@@ -253,7 +277,10 @@ const CALL_HANDLERS: Readonly<Record<GlobalKind, Handler>> = {
 function toMap(args: unknown[], u: RestrictedUnpickler): Map<unknown, unknown> {
   const map = new Map<unknown, unknown>();
   if (args.length === 0) return map;
-  if (args[0] instanceof Map) return new Map(args[0]);
+  if (args[0] instanceof Map) {
+    u.charge(args[0].size);
+    return new Map(args[0]);
+  }
   for (const pair of u.iterable(args[0])) {
     if (!Array.isArray(pair) || pair.length !== 2) throw u.corrupt('a dict is built from something other than pairs');
     map.set(pair[0], pair[1]);
@@ -263,6 +290,7 @@ function toMap(args: unknown[], u: RestrictedUnpickler): Map<unknown, unknown> {
 
 class RestrictedUnpickler {
   private pos = 0;
+  private work = 0;
   private stack: unknown[] = [];
   private marks: number[] = [];
   private readonly memo = new Map<number, unknown>();
@@ -280,6 +308,7 @@ class RestrictedUnpickler {
     for (;;) {
       const at = this.pos;
       const op = this.u8();
+      this.charge(1);
       switch (op) {
         case OP.PROTO: {
           const version = this.u8();
@@ -313,9 +342,14 @@ class RestrictedUnpickler {
         case OP.LONG1:
           this.stack.push(this.long(this.u8()));
           break;
-        case OP.LONG4:
-          this.stack.push(this.long(this.length32()));
+        case OP.LONG4: {
+          const n = this.length32();
+          if (n > PICKLE_LIMITS.maxIntegerBytes) {
+            throw this.refused(`an integer of ${n} bytes (at most ${PICKLE_LIMITS.maxIntegerBytes} are accepted)`);
+          }
+          this.stack.push(this.long(n));
           break;
+        }
         case OP.BINFLOAT:
           this.stack.push(this.view.getFloat64(this.skip(8), false));
           break;
@@ -402,7 +436,9 @@ class RestrictedUnpickler {
         }
         case OP.APPENDS: {
           const items = this.popMark();
-          this.listOnTop('APPENDS').push(...items);
+          const list = this.listOnTop('APPENDS');
+          // One push per item: spreading a long run of items into push() overflows the call stack.
+          for (const item of items) list.push(item);
           break;
         }
         case OP.SETITEM: {
@@ -528,12 +564,29 @@ class RestrictedUnpickler {
     );
   }
 
-  /** The elements of a list, tuple or set used as a call argument. */
+  /**
+   * Counts `units` of work against PICKLE_LIMITS.maxWork; past it the pickle is refused, so that no
+   * pickle can make the unpickler copy or allocate without bound.
+   */
+  charge(units: number): void {
+    this.work += units;
+    if (this.work > PICKLE_LIMITS.maxWork) {
+      throw new UniAdapterError(
+        'ERR_PICKLE',
+        `${this.source}: the checkpoint pickle asks for more than ${PICKLE_LIMITS.maxWork} opcodes and copied elements (limit reached at byte ${this.pos}); a state dict needs a few per tensor, so this pickle is built to exhaust memory or time`
+      );
+    }
+  }
+
+  /** The elements of a list, tuple or set used as a call argument (what the call copies is charged). */
   iterable(value: unknown): unknown[] {
-    if (Array.isArray(value)) return value;
-    if (value instanceof Set) return [...value];
-    if (value instanceof Map) return [...value.keys()];
-    throw this.corrupt(`expected a sequence, got ${describe(value)}`);
+    let items: unknown[];
+    if (Array.isArray(value)) items = value;
+    else if (value instanceof Set) items = [...value];
+    else if (value instanceof Map) items = [...value.keys()];
+    else throw this.corrupt(`expected a sequence, got ${describe(value)}`);
+    this.charge(items.length);
+    return items;
   }
 
   /** A non-negative integer argument as a JS number. */

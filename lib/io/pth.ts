@@ -7,7 +7,8 @@
 import { UniAdapterError } from '../errors';
 import { type DType, type HostTensor, numel, viewBytes } from '../tensor';
 import type { CheckpointReader, TensorInfo } from './checkpoint-reader';
-import { type PickleValue, TorchTensorRef, unpickleCheckpoint } from './pickle';
+import { PICKLE_LIMITS, type PickleValue, TorchTensorRef, unpickleCheckpoint } from './pickle';
+import { PlainValues, defineEntry } from './pickle-plain-values';
 import { RandomAccessFile } from './random-access-file';
 import { ZipArchive } from './zip';
 
@@ -17,6 +18,12 @@ const PICKLE_PROTO = 0x80;
 
 /** Top-level entries that hold the state dict in training checkpoints, in the order they are tried. */
 const STATE_DICT_ENTRIES = ['model', 'state_dict'];
+
+/**
+ * A read may copy a strided view out into more bytes than its storage holds (an expand()ed tensor
+ * saved as is) only up to this many bytes: a few bytes of pickle must not make a read allocate gigabytes.
+ */
+export const MAX_OVERLAPPING_VIEW_BYTES = 16 * 1024 * 1024;
 
 /** Where a stored tensor lies in its storage. */
 export interface PthTensorLayout {
@@ -120,6 +127,7 @@ export class PthFile implements CheckpointReader {
     const count = numel(shape);
     const size = ref.storage.itemSize;
     if (count === 0) return { dtype, shape, data: viewBytes(dtype, new Uint8Array(0)) };
+    checkMaterialisedSize(this.path, label, ref, count);
     const entry = this.storageEntry(ref);
     const span = viewSpan(ref);
     const raw = await this.zip.readRange(entry, ref.offset * size, span * size);
@@ -157,6 +165,13 @@ export class PthFile implements CheckpointReader {
           `${path}: the checkpoint was saved in ${order}-endian byte order; only little-endian is supported`
         );
       }
+    }
+    const pickleSize = zip.get(pickles[0])?.uncompressedSize ?? 0;
+    if (pickleSize > PICKLE_LIMITS.maxBytes) {
+      throw new UniAdapterError(
+        'ERR_PICKLE',
+        `${path}: ${pickles[0]} is ${pickleSize} bytes, more than the ${PICKLE_LIMITS.maxBytes} accepted for a checkpoint pickle (which holds only tensor references)`
+      );
     }
     const root = unpickleCheckpoint(await zip.readEntry(pickles[0]), path);
     const { tensors, entry, extras } = splitCheckpoint(path, root);
@@ -246,29 +261,14 @@ function splitCheckpoint(
     if (typeof k === 'string' && v instanceof TorchTensorRef) tensors.set(k, v);
   }
   const extras: Record<string, unknown> = {};
+  const plain = new PlainValues(path);
   for (const [k, v] of root) {
     if (typeof k !== 'string' || k === entry || (stateDict === root && v instanceof TorchTensorRef)) continue;
-    defineEntry(extras, k, toPlain(v));
+    defineEntry(extras, k, plain.convert(v, k));
   }
   return { tensors, entry, extras };
 }
 
-/** Dicts with string keys become plain objects (recursively); everything else is kept as decoded. */
-function toPlain(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(toPlain);
-  if (value instanceof Map) {
-    if (![...value.keys()].every((k) => typeof k === 'string')) return value;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of value) defineEntry(out, k as string, toPlain(v));
-    return out;
-  }
-  return value;
-}
-
-/** Sets a key on a plain object without ever touching its prototype (a key may be '__proto__'). */
-function defineEntry(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
 
 function describeValue(v: unknown): string {
   if (v === null) return 'None';
@@ -287,6 +287,22 @@ function checkedDType(path: string, name: string, ref: TorchTensorRef): DType {
     );
   }
   return dtype;
+}
+
+/**
+ * ERR_FORMAT when reading `ref` would allocate more than its storage holds and more than
+ * MAX_OVERLAPPING_VIEW_BYTES: strides that overlap (0, or smaller than the inner extent) let a tiny
+ * storage describe a view of any size.
+ */
+function checkMaterialisedSize(path: string, name: string, ref: TorchTensorRef, count: number): void {
+  const bytes = count * ref.storage.itemSize;
+  const storageBytes = ref.storage.numel * ref.storage.itemSize;
+  if (bytes > storageBytes && bytes > MAX_OVERLAPPING_VIEW_BYTES) {
+    throw new UniAdapterError(
+      'ERR_FORMAT',
+      `${path}: tensor '${name}' of shape [${ref.shape.join(', ')}] with stride [${ref.stride.join(', ')}] would take ${bytes} bytes out of a storage of ${storageBytes}; views that repeat their storage are read only up to ${MAX_OVERLAPPING_VIEW_BYTES} bytes. Save the tensor with .contiguous() (or .clone()) first`
+    );
+  }
 }
 
 /** How many storage elements, from the view's first, the view reaches (strides are non-negative in torch). */

@@ -5,6 +5,7 @@
 import { promises as fsp } from 'fs';
 import type { FileHandle } from 'fs/promises';
 import { UniAdapterError } from '../errors';
+import { READ_NONBLOCKING, notRegularFile, statRegularFile } from './regular-file';
 
 /** The largest length handed to one `read` call (Node rejects reads of 2 GiB or more). */
 const MAX_READ_CHUNK = 1 << 30;
@@ -41,19 +42,22 @@ export class RandomAccessFile {
     private readonly handle: FileHandle
   ) {}
 
-  /** Opens `path` for reading; a missing or unreadable file gives ERR_IO naming it. */
-  static async open(path: string): Promise<RandomAccessFile> {
+  /**
+   * Opens `path` for reading; a missing or unreadable file, or anything but a regular file (a folder,
+   * a named pipe, a socket, a device), gives ERR_IO naming it, before anything could block on it.
+   * `what` names the expected kind of file in the message ('checkpoint', 'image', ...).
+   */
+  static async open(path: string, what = 'file'): Promise<RandomAccessFile> {
+    await statRegularFile(path, describeSystemError, what);
     let handle: FileHandle;
     try {
-      handle = await fsp.open(path, 'r');
+      handle = await fsp.open(path, READ_NONBLOCKING);
     } catch (e) {
       throw new UniAdapterError('ERR_IO', `${path}: cannot open: ${describeSystemError(e)}`, { cause: e });
     }
     try {
       const stat = await handle.stat();
-      if (!stat.isFile()) {
-        throw new UniAdapterError('ERR_IO', `${path}: cannot open: it is not a regular file`);
-      }
+      if (!stat.isFile()) throw notRegularFile(path, stat, what);
       return new RandomAccessFile(path, stat.size, handle);
     } catch (e) {
       await handle.close().catch(() => undefined);
@@ -106,6 +110,11 @@ export class RandomAccessFile {
       'ERR_FORMAT',
       `${this.path}: ${what} needs bytes ${begin}..${end} but the file has ${this.size} bytes (truncated?)`
     );
+  }
+
+  /** Reads the whole file (only for files known to be small enough to hold in memory). */
+  async readAll(what: string): Promise<Uint8Array> {
+    return this.read(0, this.size, what);
   }
 
   /** Closes the handle; calling it twice is harmless. */

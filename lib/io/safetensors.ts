@@ -164,6 +164,7 @@ async function readHeader(
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw bad('the header is not a JSON object');
   }
+  checkHeaderBounds(headerBytes, bad);
   const dataStart = 8 + n;
   const dataSize = file.size - dataStart;
   let metadata: Record<string, string> = {};
@@ -185,7 +186,31 @@ async function readHeader(
       );
     }
   }
+  // The data section must end where the last tensor ends, as the reference implementation requires: a
+  // header length that is off by a few bytes shifts every tensor and leaves exactly such a remainder.
+  const dataEnd = entries.length > 0 ? entries[entries.length - 1][1].end : dataStart;
+  if (dataEnd !== file.size) {
+    throw bad(
+      `${file.size - dataEnd} bytes follow the last tensor (which ends at byte ${dataEnd} of ${file.size}): the header length field is wrong, or bytes were appended to the file`
+    );
+  }
   return { entries: new Map(entries), metadata };
+}
+
+/**
+ * ERR_FORMAT unless the header (already parsed as a JSON object) starts at its first byte and ends
+ * exactly at its stated length, padded only with spaces. A length field that is one byte short still leaves valid
+ * JSON when the header was padded; it is caught here or by the end-of-data check.
+ */
+function checkHeaderBounds(header: Uint8Array, bad: (why: string) => UniAdapterError): void {
+  const SPACE = 0x20;
+  let last = header.byteLength - 1;
+  while (last >= 0 && header[last] === SPACE) last--;
+  if (header[0] !== 0x7b || last < 0 || header[last] !== 0x7d) {
+    throw bad(
+      `the header of ${header.byteLength} bytes is not a JSON object that ends at its stated length, followed only by spaces: the header length field is wrong, or the file is corrupt`
+    );
+  }
 }
 
 function parseMetadata(value: unknown, bad: (why: string) => UniAdapterError): Record<string, string> {

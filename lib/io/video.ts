@@ -7,9 +7,11 @@
  * frame rate files are sampled by frame, not by time.
  */
 import { promises as fsp } from 'fs';
+import * as nodePath from 'path';
 import { UniAdapterError } from '../errors';
 import type { HostTensor } from '../tensor';
 import { findTool, ffmpegReason, ffmpegVersion, runTool, type FfmpegLocation } from './ffmpeg';
+import { fileKind } from './regular-file';
 
 /** How frames are chosen inside each of the N equal segments of a clip. */
 /**
@@ -135,10 +137,13 @@ function rotationOf(stream: ProbeStream): number {
   return Number.isFinite(tag) ? tag : 0;
 }
 
+/** ERR_IO unless `file` is a regular file: ffmpeg would block forever on a named pipe. */
 async function ensureFile(file: string): Promise<void> {
   try {
     const st = await fsp.stat(file);
-    if (!st.isFile()) throw new UniAdapterError('ERR_IO', `video '${file}' is not a file`);
+    if (!st.isFile()) {
+      throw new UniAdapterError('ERR_IO', `video '${file}' is ${fileKind(st)}, not a regular file; give the path of a video file on disk`);
+    }
   } catch (e) {
     if (e instanceof UniAdapterError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
@@ -148,6 +153,15 @@ async function ensureFile(file: string): Promise<void> {
       { cause: e }
     );
   }
+}
+
+/**
+ * How a path is handed to ffmpeg and ffprobe: a `file:` URL of the absolute path. A bare path could be
+ * read as an option (a file named `-report`) or as another protocol (`http://...`, `pipe:0`); with the
+ * `file:` prefix it can only be a local file. The tools are also told to allow no other protocol.
+ */
+export function ffmpegInput(file: string): string[] {
+  return ['-protocol_whitelist', 'file', '-i', `file:${nodePath.resolve(file)}`];
 }
 
 async function countPackets(
@@ -160,7 +174,7 @@ async function countPackets(
     ffprobe,
     [
       '-v', 'error', '-count_packets', '-select_streams', String(streamIndex),
-      '-show_entries', 'stream=nb_read_packets', '-of', 'json', file,
+      '-show_entries', 'stream=nb_read_packets', '-of', 'json', ...ffmpegInput(file),
     ],
     { maxStdoutBytes: 1 << 20, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: options.signal }
   );
@@ -186,7 +200,7 @@ export async function probeVideo(file: string, options: ProbeOptions = {}): Prom
   const ffprobe = await findTool('ffprobe', options.tools);
   const r = await runTool(
     ffprobe,
-    ['-v', 'error', '-select_streams', 'v', '-show_streams', '-show_format', '-of', 'json', file],
+    ['-v', 'error', '-select_streams', 'v', '-show_streams', '-show_format', '-of', 'json', ...ffmpegInput(file)],
     { maxStdoutBytes: 4 << 20, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: options.signal }
   );
   if (r.code !== 0) {
@@ -343,7 +357,7 @@ async function decodeSelected(
   const scaleFlags = options.size !== undefined ? ':flags=bicubic' : '';
   const args = [
     '-hide_banner', '-nostdin', '-v', 'error',
-    '-i', file,
+    ...ffmpegInput(file),
     '-map', `0:${info.streamIndex}`,
     '-an', '-sn', '-dn',
     '-vf', `${selectFilter(unique)},scale=${width}:${height}${scaleFlags}`,
@@ -397,6 +411,7 @@ export async function readVideoFrames(file: string, options: ReadVideoOptions = 
   if (!Number.isInteger(count) || count < 1 || count > 10000) {
     throw new UniAdapterError('ERR_ARG', `frames must be an integer in [1, 10000], got ${count}`);
   }
+  if (options.info !== undefined) await ensureFile(file); // probeVideo checks it otherwise
   let info = options.info ?? (await probeVideo(file, options));
   const [width, height] = outputSize(info, options.size);
   const ffmpeg = await findTool('ffmpeg', options.tools);

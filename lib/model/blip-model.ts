@@ -56,7 +56,9 @@ export abstract class BlipModel implements AsyncDisposable {
   }
 
   async setSeed(seed: number): Promise<void> {
-    if (!Number.isInteger(seed) || seed < 0) throw new UniAdapterError('ERR_ARG', `seed must be a non-negative integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0) {
+      throw new UniAdapterError('ERR_ARG', `seed must be an integer from 0 to ${Number.MAX_SAFE_INTEGER} (2^53 - 1), got ${seed}`);
+    }
     await this.run('seed', {}, { seed });
   }
 

@@ -3,6 +3,7 @@ import type { ModelConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import type { HostTensor } from '../tensor';
 import { BlipModel } from './blip-model';
+import { generationLimits, type GenerationLimits } from './generation-options';
 import { stepOptions, type StepOptions, type StepStats } from './step-options';
 
 export interface CaptionBatch {
@@ -21,6 +22,9 @@ export interface CaptionGenerateOptions {
   repetitionPenalty?: number;
   capture?: boolean;
 }
+
+/** BLIP's captioning settings: 3 beams, at most 20 tokens, at least 5, no repetition penalty. */
+export const CAPTION_DEFAULTS: GenerationLimits = { numBeams: 3, maxLength: 20, minLength: 5, repetitionPenalty: 1.0 };
 
 export class CaptionModel extends BlipModel {
   static async create(config: ModelConfig): Promise<CaptionModel> {
@@ -48,17 +52,8 @@ export class CaptionModel extends BlipModel {
     promptIds: HostTensor,
     options: CaptionGenerateOptions = {}
   ): Promise<{ ids: HostTensor; scores?: HostTensor; stepLogits?: HostTensor; unfinished?: HostTensor }> {
-    const r = await this.run(
-      'generate',
-      { pixels, prompt_input_ids: promptIds },
-      {
-        numBeams: options.numBeams ?? 3,
-        maxLength: options.maxLength ?? 20,
-        minLength: options.minLength ?? 5,
-        repetitionPenalty: options.repetitionPenalty ?? 1.0,
-        capture: options.capture ?? false,
-      }
-    );
+    const limits = generationLimits(options, CAPTION_DEFAULTS);
+    const r = await this.run('generate', { pixels, prompt_input_ids: promptIds }, { ...limits, capture: options.capture ?? false });
     const t = r.tensors;
     return { ids: t.output_ids, scores: t.sequence_scores, stepLogits: t.step_logits, unfinished: t.unfinished_before_step };
   }

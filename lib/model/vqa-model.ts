@@ -6,6 +6,7 @@ import type { ModelConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import type { HostTensor } from '../tensor';
 import { BlipModel } from './blip-model';
+import { generationLimits } from './generation-options';
 import { stepOptions, type StepOptions, type StepStats } from './step-options';
 
 export interface VqaBatch {
@@ -87,10 +88,11 @@ export class VqaModel extends BlipModel {
     inputs: { pixels: HostTensor; questionIds: HostTensor; questionMask: HostTensor },
     options: { numBeams?: number; maxLength?: number; minLength?: number } = {}
   ): Promise<{ ids: HostTensor; scores?: HostTensor }> {
+    const { numBeams, maxLength, minLength } = generationLimits(options, { numBeams: 3, maxLength: 10, minLength: 1, repetitionPenalty: 1.0 });
     const r = await this.run(
       'generate',
       { pixels: inputs.pixels, question_input_ids: inputs.questionIds, question_attention_mask: inputs.questionMask },
-      { numBeams: options.numBeams ?? 3, maxLength: options.maxLength ?? 10, minLength: options.minLength ?? 1 }
+      { numBeams, maxLength, minLength }
     );
     return { ids: r.tensors.output_ids, scores: r.tensors.sequence_scores };
   }

@@ -9,7 +9,7 @@ import type { ModelConfig, PetlConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import { SafetensorsFile, writeSafetensors } from '../io/safetensors';
 import type { BlipModel } from '../model/blip-model';
-import type { HostTensor } from '../tensor';
+import { countNonFinite, emptyTensorMap, type HostTensor } from '../tensor';
 
 export const ADAPTER_FORMAT = 'uniadapter-adapter/1';
 
@@ -212,8 +212,18 @@ export async function loadAdapter(model: BlipModel, path: string, options: LoadA
         `${path}: tensors do not match the model's adapter (missing: ${missing.slice(0, 5).join(', ') || 'none'}; unknown: ${extra.slice(0, 5).join(', ') || 'none'})`
       );
     }
-    const tensors: Record<string, HostTensor> = {};
-    for (const n of present) tensors[n] = await file.read(n);
+    const tensors = emptyTensorMap();
+    for (const n of present) {
+      const t = await file.read(n);
+      const bad = countNonFinite(t);
+      if (bad > 0) {
+        throw new UniAdapterError(
+          'ERR_WEIGHTS',
+          `${path}: tensor '${n}' holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or ±∞) of ${t.data.length}; every output would be NaN. The file is corrupt or its training diverged: use an earlier adapter`
+        );
+      }
+      tensors[n] = t;
+    }
     try {
       await model.loadTensors(tensors, { dropMismatched: false });
     } catch (e) {

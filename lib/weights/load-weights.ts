@@ -8,7 +8,7 @@ import { UniAdapterError, isUniAdapterError } from '../errors';
 import { openCheckpoint } from '../io/checkpoint';
 import type { CheckpointReader } from '../io/checkpoint-reader';
 import type { BlipModel } from '../model/blip-model';
-import type { HostTensor, TensorMap } from '../tensor';
+import { emptyTensorMap, type HostTensor, type TensorMap } from '../tensor';
 import { canonicalName, detectNaming, toOriginalName } from './key-map';
 
 export interface LoadWeightsOptions {
@@ -135,7 +135,7 @@ async function loadFromReader(model: BlipModel, reader: CheckpointReader, option
   }
 
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  let chunk: TensorMap = {};
+  let chunk: TensorMap = emptyTensorMap();
   let size = 0;
   let done = 0;
   const flush = async () => {
@@ -155,7 +155,7 @@ async function loadFromReader(model: BlipModel, reader: CheckpointReader, option
     report.sharedSkipped.push(...(r.sharedSkipped ?? []));
     done += Object.keys(chunk).length;
     options.onProgress?.(done, plan.size);
-    chunk = {};
+    chunk = emptyTensorMap();
     size = 0;
   };
   for (const [name, key] of plan) {
