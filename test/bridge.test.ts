@@ -5,7 +5,7 @@
  */
 import { runUtility } from '../lib/native';
 import { isUniAdapterError } from '../lib/errors';
-import type { DType, HostTensor } from '../lib/tensor';
+import { float32, type DType, type HostTensor } from '../lib/tensor';
 
 function sample(dtype: DType): HostTensor {
   const shape = [2, 3, 2];
@@ -169,5 +169,17 @@ describe('process lifetime', () => {
     expect(r.stdout).toBe('ok');
     expect(r.signal).toBeNull();
     expect(r.status).toBe(0);
+  });
+});
+
+describe('names that come back from native', () => {
+  it('a tensor named __proto__ is an own entry of the result, not its prototype', async () => {
+    const inputs: Record<string, HostTensor> = Object.create(null);
+    Object.defineProperty(inputs, '__proto__', { value: float32([1, 2, 3], [3]), enumerable: true });
+    inputs.other = float32([4], [1]);
+    const r = await runUtility('identity', inputs);
+    expect(Object.keys(r.tensors).sort()).toEqual(['__proto__', 'other']);
+    expect(Object.getPrototypeOf(r.tensors)).toBeNull();
+    expect(Array.from(Object.getOwnPropertyDescriptor(r.tensors, '__proto__')?.value.data)).toEqual([1, 2, 3]);
   });
 });

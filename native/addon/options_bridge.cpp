@@ -1,5 +1,7 @@
 #include "addon/options_bridge.h"
 
+#include "addon/plain_object.h"
+
 #include <cmath>
 
 #include "uniadapter/error.h"
@@ -98,16 +100,16 @@ ua::Options to_options(const Napi::Value& value) {
 }
 
 Napi::Object from_options(Napi::Env env, const ua::Options& options) {
-  Napi::Object root = Napi::Object::New(env);
+  Napi::Object root = plain_object(env);
   for (const auto& kv : options.values()) {
     Napi::Object node = root;
     const std::string& key = kv.first;
     size_t start = 0;
     for (size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', start)) {
       const std::string part = key.substr(start, dot - start);
-      Napi::Value child = node.Get(part);
+      Napi::Value child = node.HasOwnProperty(part) ? node.Get(part) : env.Undefined();
       if (!child.IsObject()) {
-        child = Napi::Object::New(env);
+        child = plain_object(env);
         node.Set(part, child);
       }
       node = child.As<Napi::Object>();

@@ -1,5 +1,7 @@
 #include "addon/tensor_bridge.h"
 
+#include "addon/plain_object.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -146,7 +148,7 @@ Napi::Object from_tensor(Napi::Env env, const at::Tensor& t_in) {
 }
 
 Napi::Object from_tensor_map(Napi::Env env, const ua::TensorMap& m) {
-  Napi::Object out = Napi::Object::New(env);
+  Napi::Object out = plain_object(env);
   for (const auto& kv : m) out.Set(kv.first, from_tensor(env, kv.second));
   return out;
 }
