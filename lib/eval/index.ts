@@ -18,13 +18,7 @@ export {
   recallAtK,
   type RetrievalMetrics,
 } from './retrieval-metrics';
-export {
-  buildScoreMatrix,
-  OUTSIDE_SHORTLIST_SCORE,
-  topKIndices,
-  type BuildScoreMatrixOptions,
-  type RerankFn,
-} from './retrieval-scores';
+export { OUTSIDE_SHORTLIST_SCORE, topKIndices } from './retrieval-scores';
 export {
   normalizeVqaAnswer,
   vqaCleanWhitespace,

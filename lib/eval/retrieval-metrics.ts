@@ -171,7 +171,7 @@ export function meanRank(ranks: ArrayLike<number>): number {
  * The two ground-truth maps must agree (`txt2img[t] === i` for every `t` in `img2txt[i]`), as they do
  * when both come from one annotation file.
  *
- * @param scoresI2T [nImg][nTxt] scores (e.g. from `buildScoreMatrix` over image→text sims)
+ * @param scoresI2T [nImg][nTxt] scores (e.g. `retrievalScoreMatrices(...).i2t`)
  * @param scoresT2I [nTxt][nImg] scores
  * @param txt2img   image index of each text
  * @param img2txt   text indices of each image

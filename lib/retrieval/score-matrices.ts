@@ -6,7 +6,7 @@
  * computed once per call, whatever the number of texts it is paired with.
  */
 import { UniAdapterError } from '../errors';
-import { topKIndices as topk } from '../eval/retrieval-scores';
+import { OUTSIDE_SHORTLIST_SCORE, topKIndices as topk } from '../eval/retrieval-scores';
 import type { RetrievalModel } from '../model/retrieval-model';
 import { int64, reshape, selectRows, toNumbers, type HostTensor } from '../tensor';
 
@@ -62,6 +62,7 @@ export async function retrievalScoreMatrices(
   const { k } = options;
   if (!Number.isInteger(k) || k < 1) throw new UniAdapterError('ERR_ARG', `k must be a positive integer, got ${k}`);
   const beta = options.beta ?? 0;
+  if (typeof beta !== 'number' || !Number.isFinite(beta)) throw new UniAdapterError('ERR_ARG', `beta must be a finite number, got ${String(beta)}`);
   const directions = new Set(options.directions ?? ['i2t', 't2i']);
   const sims = new Float32Array((await model.similarity(gallery.features, queries.features)).data as Float32Array);
 
@@ -120,8 +121,8 @@ export async function retrievalScoreMatrices(
   }
   if (tokenShape.length < 3) throw new UniAdapterError('ERR_SHAPE', 'gallery tokens must be [G, T, tokens, width]');
 
-  const i2t = new Float32Array(G * Q).fill(-100);
-  const t2i = new Float32Array(Q * G).fill(-100);
+  const i2t = new Float32Array(G * Q).fill(OUTSIDE_SHORTLIST_SCORE);
+  const t2i = new Float32Array(Q * G).fill(OUTSIDE_SHORTLIST_SCORE);
   i2tLists.forEach((top, i) => {
     for (const j of top) i2t[i * Q + j] = (logits.get(i * Q + j) as number) + beta * sims[i * Q + j];
   });
