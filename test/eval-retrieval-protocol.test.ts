@@ -8,6 +8,7 @@ import { itmEval } from '../lib/eval';
 import { RetrievalModel } from '../lib/model/retrieval-model';
 import { asFrames, retrievalScoreMatrices, type ScoreMatrices } from '../lib/retrieval/score-matrices';
 import { float32, int64, selectRows, toNumbers, type HostTensor } from '../lib/tensor';
+import { bruteItmEval, bruteMatrices, brutePairScores } from './helpers/brute-retrieval';
 import { tinyConfig } from './helpers/tiny-models';
 
 jest.setTimeout(180_000);
@@ -42,18 +43,6 @@ function texts(seed: number) {
   return { inputIds: int64(ids, [NT, L]), attentionMask: int64(mask, [NT, L]) };
 }
 
-/** Recalls of itm_eval written out: the rank of the best ground truth in each row's descending order. */
-function bruteItmEval(i2t: number[][], t2i: number[][]) {
-  const rankOf = (row: number[], gts: number[]) => {
-    const order = row.map((v, c) => [v, c]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, c]) => c);
-    return Math.min(...gts.map((g) => order.indexOf(g)));
-  };
-  const tr = i2t.map((row, i) => rankOf(row, img2txt[i]));
-  const ir = t2i.map((row, j) => rankOf(row, [txt2img[j]]));
-  const r = (ranks: number[], k: number) => (100 * ranks.filter((x) => x < k).length) / ranks.length;
-  return { txt_r1: r(tr, 1), txt_r5: r(tr, 5), txt_r10: r(tr, 10), img_r1: r(ir, 1), img_r5: r(ir, 5), img_r10: r(ir, 10) };
-}
-
 interface Bench {
   model: RetrievalModel;
   tokens: HostTensor;
@@ -75,48 +64,8 @@ async function bench(frames: number, pfa: boolean, seed: number): Promise<Bench>
   const tx = texts(seed + 1);
   const tf = await model.encodeTexts(tx.inputIds, tx.attentionMask);
   const tokens = asFrames(img.tokens as HostTensor);
-  const E = img.features.shape[1];
-  const iv = toNumbers(img.features);
-  const tv = toNumbers(tf.features);
-  const sims = Array.from({ length: NI }, (_, i) =>
-    Array.from({ length: NT }, (_, j) => {
-      let s = 0;
-      for (let e = 0; e < E; e++) s += iv[i * E + e] * tv[j * E + e];
-      return s;
-    })
-  );
-  const logits: number[][] = [];
-  for (let i = 0; i < NI; i++) {
-    const row: number[] = [];
-    for (let j = 0; j < NT; j++) {
-      const r = await model.itm({
-        inputIds: selectRows(tx.inputIds, [j]),
-        attentionMask: selectRows(tx.attentionMask, [j]),
-        imageTokens: selectRows(tokens, [i]),
-        textFeatures: pfa ? selectRows(tf.features, [j]) : undefined,
-        frameFeatures: pfa ? selectRows(img.frameFeatures, [i]) : undefined,
-        pfa,
-      });
-      row.push(toNumbers(r.logits)[1]);
-    }
-    logits.push(row);
-  }
+  const { sims, logits } = await brutePairScores(model, { tokens, features: img.features, frameFeatures: img.frameFeatures, inputIds: tx.inputIds, attentionMask: tx.attentionMask, textFeatures: tf.features, pfa });
   return { model, tokens, features: img.features, frameFeatures: img.frameFeatures, text: { ...tx, features: tf.features }, pfa, logits, sims };
-}
-
-/** The official filling, from the brute-force logits. */
-function bruteMatrices(b: Bench, k: number, beta: number) {
-  const top = (row: number[]) => new Set(row.map((v, c) => [v, c]).sort((x, y) => y[0] - x[0] || x[1] - y[1]).slice(0, k).map(([, c]) => c));
-  const i2t = b.sims.map((row, i) => {
-    const keep = top(row);
-    return row.map((s, j) => (keep.has(j) ? b.logits[i][j] + beta * s : -100));
-  });
-  const t2i = Array.from({ length: NT }, (_, j) => {
-    const col = b.sims.map((row) => row[j]);
-    const keep = top(col);
-    return col.map((s, i) => (keep.has(i) ? b.logits[i][j] + beta * s : -100));
-  });
-  return { i2t, t2i };
 }
 
 function rowsOf(flat: Float32Array, rows: number, cols: number): number[][] {
@@ -136,7 +85,7 @@ async function check(b: Bench, k: number, beta: number): Promise<void> {
     b.text,
     { k, beta, pfa: b.pfa, pairsPerCall: 97 }
   );
-  const want = bruteMatrices(b, k, beta);
+  const want = bruteMatrices(b.sims, b.logits, k, beta);
   const i2t = rowsOf(m.i2t, NI, NT);
   const t2i = rowsOf(m.t2i, NT, NI);
   expect(worst(rowsOf(m.sims, NI, NT), b.sims)).toBeLessThan(1e-5);
@@ -145,7 +94,7 @@ async function check(b: Bench, k: number, beta: number): Promise<void> {
   // The -100 entries are exactly where the brute force has them.
   expect(i2t.map((r) => r.map((v) => v === -100))).toEqual(want.i2t.map((r) => r.map((v) => v === -100)));
   const got = itmEval({ shape: [NI, NT], data: m.i2t }, { shape: [NT, NI], data: m.t2i }, txt2img, img2txt);
-  const ref = bruteItmEval(want.i2t, want.t2i);
+  const ref = bruteItmEval(want.i2t, want.t2i, txt2img, img2txt);
   for (const key of Object.keys(ref) as Array<keyof typeof ref>) expect(got[key]).toBe(ref[key]);
 }
 

@@ -15,6 +15,11 @@ import { retrieveByImage, retrieveByText } from '../lib/inference/retrieve';
 import { TextGallery } from '../lib/inference/text-gallery';
 import { RetrievalModel } from '../lib/model/retrieval-model';
 import { BlipTokenizer } from '../lib/tokenizer';
+import { answerQuestions } from '../lib/inference/answer';
+import { VqaModel } from '../lib/model/vqa-model';
+import { asFrames } from '../lib/retrieval/score-matrices';
+import { loadAdapter } from '../lib/weights/adapter-file';
+import { bruteItmEval, bruteMatrices, brutePairScores } from './helpers/brute-retrieval';
 import { tinyConfig } from './helpers/tiny-models';
 
 jest.setTimeout(300_000);
@@ -37,14 +42,48 @@ beforeAll(async () => {
 });
 
 describe('video retrieval', () => {
-  it('trains with frame-aware attention and evaluates with 16-frame clips', async () => {
+  it('trains with frame-aware attention; evaluation equals a brute-force evaluation of the trained adapter', async () => {
     const config = tinyConfig('retrieval', { negativeAllRank: true, queueSize: 8 });
     const s = await new Trainer({ task: 'video-retrieval', model: { config }, data: { folder: data }, batchSize: 4, epochs: 1, lr: 1e-3, frames: 4, maxSteps: 2, outputDir: path.join(tmp, 'vr') }).run();
     expect(s.steps).toBe(2);
     expect(Number.isFinite(s.finalLoss)).toBe(true);
     const r = await runEvaluation({ task: 'video-retrieval', model: { config }, data: { folder: data }, adapter: s.adapter, k: 2, frames: 8 });
     expect(r.items).toBe(4);
-    for (const k of ['img_r1', 'img_r5', 'txt_r1', 'img_mdr']) expect(Number.isFinite(r.metrics[k])).toBe(true);
+
+    // The same adapter in a fresh model, 8-frame clips, every (text, video) pair scored on its own.
+    const set = await (await openDatasetFolder(data)).task('video-retrieval').readEval('test');
+    const tok = BlipTokenizer.bertBaseUncased();
+    const score = async (withAdapter: boolean) => {
+      await using model = await RetrievalModel.create(config);
+      if (withAdapter) await loadAdapter(model, s.adapter as string);
+      const videos = await Gallery.build(model, set.media, { kind: 'video', frames: 8 });
+      const texts = await TextGallery.build(model, set.texts, { tokenizer: tok });
+      return await brutePairScores(model, {
+        tokens: asFrames(videos.tokens),
+        features: videos.features,
+        frameFeatures: videos.frameFeatures,
+        inputIds: texts.inputIds,
+        attentionMask: texts.attentionMask,
+        textFeatures: texts.features,
+        pfa: true,
+      });
+    };
+    const trained = await score(true);
+    const m = bruteMatrices(trained.sims, trained.logits, 2, 0);
+    const want = bruteItmEval(m.i2t, m.t2i, set.txt2img, set.img2txt);
+    const m2t = (j: number, id: string) => m.t2i[j][set.mediaIds.indexOf(id)];
+    for (const k of Object.keys(want) as Array<keyof typeof want>) expect(r.metrics[k]).toBe(want[k]);
+    // Each text's ranking and scores (the t2i rows) are the brute force's.
+    expect(r.predictions).toHaveLength(set.texts.length);
+    r.predictions?.forEach((p, j) => {
+      const ranked = p.media as string[];
+      expect(ranked).toHaveLength(2);
+      (p.scores as number[]).forEach((v, m) => expect(Math.abs(v - m2t(j, ranked[m]))).toBeLessThan(2e-5));
+    });
+    // Training moved the ITM logits: the evaluation saw the trained adapter, not the initial one.
+    const initial = await score(false);
+    const moved = Math.max(...trained.logits.flatMap((row, i) => row.map((v, j) => Math.abs(v - initial.logits[i][j]))));
+    expect(moved).toBeGreaterThan(1e-4);
   });
 });
 
@@ -75,14 +114,29 @@ describe('video search through the public API', () => {
 });
 
 describe('VideoQA', () => {
-  it('trains the VQA model on frames and scores exact-match accuracy', async () => {
+  it('trains the VQA model on frames; evaluation scores exact match of what answerQuestions answers', async () => {
     const config = tinyConfig('vqa');
     const s = await new Trainer({ task: 'video-qa', model: { config }, data: { folder: data }, batchSize: 4, epochs: 1, lr: 1e-3, frames: 4, maxSteps: 2, outputDir: path.join(tmp, 'vqa') }).run();
     expect(s.steps).toBe(2);
     const r = await runEvaluation({ task: 'video-qa', model: { config }, data: { folder: data }, adapter: s.adapter, frames: 4, answerK: 4, limit: 6 });
     expect(r.items).toBe(6);
-    expect(r.metrics.accuracy).toBeGreaterThanOrEqual(0);
-    expect(r.metrics.accuracy).toBeLessThanOrEqual(100);
-    expect(r.predictions).toHaveLength(6);
+    const ds = (await openDatasetFolder(data)).task('video-qa');
+    const records = (await ds.readEval('test')).records.slice(0, 6);
+    const answers = (await ds.readAnswerList()).answers;
+    await using model = await VqaModel.create(config);
+    await loadAdapter(model, s.adapter as string);
+    const direct = await answerQuestions(model, records.map((x) => x.video), records.map((x) => x.question), {
+      tokenizer: BlipTokenizer.bertBaseUncased(),
+      mode: 'rank',
+      answerList: answers,
+      k: 4,
+      kind: 'video',
+      frames: 4,
+    });
+    expect(r.predictions?.map((p) => p.answer)).toEqual(direct.map((d) => d.answer));
+    for (const d of direct) expect(answers).toContain(d.answer);
+    const truth = records.map((x) => x.answer);
+    const hits = direct.filter((d, i) => d.answer === truth[i]).length;
+    expect(r.metrics.accuracy).toBeCloseTo((100 * hits) / records.length, 10);
   });
 });

@@ -16,6 +16,8 @@ export interface EvalConfig {
   beta?: number;
   /** Frames per video at inference (16). */
   frames?: number;
+  /** Frame choice of videos: 'uniform' (default, segment starts) or BLIP's 'blip-arange'. */
+  frameSampling?: 'uniform' | 'blip-arange';
   /** Token length of retrieval texts, the same value training uses (35; DiDeMo paragraphs 64). */
   maxTextLength?: number;
   /** VQA: 'rank' over the answer list (official) or 'generate'. */

@@ -8,6 +8,7 @@ import { RETRIEVAL_TEXT_LENGTH } from '../config/presets';
 import type { ModelConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import { evaluateCaptions } from '../eval/caption-metrics';
+import { topKIndices } from '../eval/retrieval-scores';
 import { exactMatchAccuracy, vqaAccuracy } from '../eval/vqa-accuracy';
 import { captionImages } from '../inference/caption';
 import { answerQuestions } from '../inference/answer';
@@ -57,11 +58,19 @@ export async function runEvaluation(c: EvalConfig, options: { model?: TaskModel;
         k: c.k ?? 128,
         beta: c.beta ?? 0,
         frames: c.frames ?? 16,
+        frameSampling: c.frameSampling,
         maxLength: c.maxTextLength ?? RETRIEVAL_TEXT_LENGTH,
         batchSize: batch,
         onProgress: (p, d, t) => options.onProgress?.(p, d, t),
       });
-      return { task: c.task, split, items: set.media.length, metrics: { ...r.metrics }, seconds: (Date.now() - started) / 1000 };
+      // Text-to-media rankings: the 10 best of each text (at most k), with their scores (ITM logit + beta x ITC).
+      const G = set.media.length;
+      const predictions = set.texts.map((_, j) => {
+        const row = r.scores.t2i.subarray(j * G, (j + 1) * G);
+        const ranked = topKIndices(row, Math.min(c.k ?? 128, 10, G));
+        return { text: j, media: ranked.map((i) => set.mediaIds[i]), scores: ranked.map((i) => row[i]) };
+      });
+      return { task: c.task, split, items: set.media.length, metrics: { ...r.metrics }, seconds: (Date.now() - started) / 1000, predictions };
     }
     if (ds.task === 'vqa' || ds.task === 'video-qa') {
       const set = await ds.readEval(split);
@@ -78,6 +87,7 @@ export async function runEvaluation(c: EvalConfig, options: { model?: TaskModel;
           k: c.answerK ?? 128,
           kind: ds.task === 'video-qa' ? 'video' : 'image',
           frames: c.frames ?? 16,
+          frameSampling: c.frameSampling,
         });
         preds.push(...res.map((r) => r.answer));
         options.onProgress?.('questions', Math.min(i + batch, records.length), records.length);

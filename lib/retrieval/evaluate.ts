@@ -25,6 +25,8 @@ export interface RetrievalEvalOptions {
   frames?: number;
   /** Text length (35 in the official code; longer for DiDeMo paragraphs). */
   maxLength?: number;
+  /** Frame choice of videos: 'uniform' (default) or BLIP's 'blip-arange'. */
+  frameSampling?: 'uniform' | 'blip-arange';
   /** Media per embedding call. */
   batchSize?: number;
   onProgress?: (phase: 'media' | 'texts' | 'rerank', done: number, total: number) => void;
@@ -39,7 +41,7 @@ export interface RetrievalEvalResult {
 export async function evaluateRetrieval(model: RetrievalModel, set: RetrievalEvalSet, options: RetrievalEvalOptions): Promise<RetrievalEvalResult> {
   const started = Date.now();
   const video = set.modality === 'video';
-  const media = new MediaLoader({ size: model.config.vision.imageSize, frames: options.frames ?? 16, augment: false });
+  const media = new MediaLoader({ size: model.config.vision.imageSize, frames: options.frames ?? 16, augment: false, frameSampling: options.frameSampling });
   const batchSize = options.batchSize ?? 16;
   const tokens: HostTensor[] = [];
   const features: HostTensor[] = [];
