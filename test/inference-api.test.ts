@@ -18,6 +18,10 @@ import { RetrievalModel } from '../lib/model/retrieval-model';
 import { VqaModel } from '../lib/model/vqa-model';
 import { CaptionModel } from '../lib/model/caption-model';
 import { BlipTokenizer } from '../lib/tokenizer';
+import { pixelsOf } from '../lib/inference/media-input';
+import { int64, toNumbers } from '../lib/tensor';
+import { captionPromptTensor } from '../lib/text-batches';
+import { CAPTION_PROMPT } from '../lib/train/batches';
 import { tinyConfig } from './helpers/tiny-models';
 
 jest.setTimeout(300_000);
@@ -135,7 +139,7 @@ describe('VQA and captioning on image files', () => {
     }
   });
 
-  it('captions with beam search and greedily, batched', async () => {
+  it('captions with beam search and greedily, batched; greedy equals a step-by-step argmax of the decoder', async () => {
     const model = await CaptionModel.create(tinyConfig('caption'));
     try {
       const beam = await captionImages(model, images.slice(0, 3), { tokenizer: tok, maxLength: 10, minLength: 5 });
@@ -144,6 +148,25 @@ describe('VQA and captioning on image files', () => {
       expect(greedy).toHaveLength(3);
       expect(beam.every((c) => typeof c.caption === 'string' && Number.isFinite(c.score as number))).toBe(true);
       expect(greedy.every((c) => c.score === undefined)).toBe(true);
+      // The greedy rule written out: teacher-forced logits of the sequence so far, [SEP] masked until
+      // the minimum length, argmax, until [SEP] or the maximum length.
+      const SEP = 102;
+      for (let i = 0; i < 3; i++) {
+        const pixels = await pixelsOf([images[i]], model.config.vision.imageSize);
+        const ids = toNumbers(captionPromptTensor(tok, CAPTION_PROMPT, 1));
+        while (ids.length < 10) {
+          const f = await model.forward({ pixels, captionIds: int64(ids, [1, ids.length]), captionMask: int64(ids.map(() => 1), [1, ids.length]), promptLength: 0 }, { capture: true });
+          const logits = f.captured.decoder_logits;
+          const V = logits.shape[2];
+          const last = toNumbers(logits).slice((ids.length - 1) * V, ids.length * V);
+          if (ids.length < 5) last[SEP] = -Infinity;
+          const next = last.indexOf(Math.max(...last));
+          ids.push(next);
+          if (next === SEP) break;
+        }
+        const text = tok.decode(ids);
+        expect(greedy[i].caption).toBe(text.slice(CAPTION_PROMPT.length).trim());
+      }
     } finally {
       await model.dispose();
     }
