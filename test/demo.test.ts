@@ -30,6 +30,8 @@ beforeAll(async () => {
   report = await runDemo({ plan: QUICK_PLAN, reportDir: dir, log: (l) => lines.push(l) });
 });
 
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
 describe('demo (quick plan)', () => {
   it('reports the recalls of a brute-force evaluation of the initial model and of the saved adapter', async () => {
     // The demo evaluates on the first evalSubset test images (all of them in the quick plan), k = 16, beta 0.
