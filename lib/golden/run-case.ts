@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { fixtureCaseKind, modelConfigFromFixture, type FixtureCaseKind } from '../config/fixture-config';
-import type { ModelConfig } from '../config/model-config';
+import type { Device, ModelConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import { readSafetensors } from '../io/safetensors';
 import { CaptionModel } from '../model/caption-model';
@@ -28,6 +28,8 @@ export interface GoldenCase {
 export interface GoldenRunOptions {
   /** Use another weights file than the one config.json names (e.g. the .pth twin). */
   weightsPath?: string;
+  /** Where the model runs (default: the fixture's, the CPU). */
+  device?: Device;
 }
 
 export async function openGoldenCase(dir: string): Promise<GoldenCase> {
@@ -250,7 +252,8 @@ async function runCaption(model: CaptionModel, c: GoldenCase, out: Record<string
 
 /** Runs a case; returns the computed tensors and how the weights loaded. */
 export async function runGoldenCase(dir: string, options: GoldenRunOptions = {}): Promise<{ outputs: Record<string, HostTensor>; load: LoadReport; kind: FixtureCaseKind }> {
-  const c = await openGoldenCase(dir);
+  const opened = await openGoldenCase(dir);
+  const c = options.device ? { ...opened, modelConfig: { ...opened.modelConfig, device: options.device } } : opened;
   const out: Record<string, HostTensor> = {};
   const weights = options.weightsPath ?? c.weightsPath;
   if (c.kind === 'vqa') {
