@@ -16,8 +16,12 @@ export function attachReference(r: BenchResult, ref: ReferenceCaseOutput, peakGf
   }
   const latency = latencyStats(ref.samplesMs);
   const memory = ref.peakRssMb !== undefined ? { peakRssMb: ref.peakRssMb, rssBeforeMb: ref.rssBeforeMb ?? 0, scope: ref.memoryScope ?? 'process' } : undefined;
+  const gpuMemory =
+    ref.gpuAllocatedPeakMb !== undefined
+      ? { peakMb: ref.gpuAllocatedPeakMb, beforeMb: 0, scope: 'allocator' as const, source: 'torch.cuda.max_memory_allocated', reservedPeakMb: ref.gpuReservedPeakMb }
+      : undefined;
   const items = (r.throughput * r.latency.medianMs) / 1000;
-  const m = measurement({ latency, memory }, items, r.flopsPerIteration, peakGflops);
+  const m = measurement({ latency, memory, gpuMemory }, items, r.flopsPerIteration, peakGflops);
   r.reference = { status: 'ok', ...m, ...(ref.extra ? { extra: ref.extra } : {}) };
   r.ratio = r.latency.medianMs / latency.medianMs;
 }

@@ -4,7 +4,7 @@
  * (ViT width 64, depth 2, 32 px; BERT hidden 64, 2 layers, the real 30,524-entry vocabulary) for
  * quick runs and CI.
  */
-import type { Device, ModelConfig, Task } from '../lib/config/model-config';
+import type { Device, ModelConfig, Precision, Task } from '../lib/config/model-config';
 import { presetConfig } from '../lib/config/presets';
 import type { BenchConfigName } from '../lib/cli/bench';
 
@@ -30,11 +30,20 @@ function tinyConfig(task: Task, imageSize: number | undefined): ModelConfig {
  *
  * @param name 'blip-base' (ViT-B/16 + BERT-base) or 'tiny'
  * @param task the task model to build
- * @param options image size (default: the task's, 32 for tiny) and device
+ * @param options image size (default: the task's, 32 for tiny), device and precision (default fp32;
+ *   bf16 is autocast, with the frozen backbone stored in bf16 on CUDA)
  */
-export function benchModelConfig(name: BenchConfigName, task: Task, options: { imageSize?: number; device?: Device } = {}): ModelConfig {
+export function benchModelConfig(name: BenchConfigName, task: Task, options: { imageSize?: number; device?: Device; precision?: Precision } = {}): ModelConfig {
   const config = name === 'tiny' ? tinyConfig(task, options.imageSize) : presetConfig('blip-base', task, { imageSize: options.imageSize });
-  return { ...config, device: options.device ?? 'cpu', precision: 'fp32' };
+  return { ...config, device: options.device ?? 'cpu', precision: options.precision ?? 'fp32' };
+}
+
+/**
+ * Id and title suffixes of a precision: none when the run measures one precision only (the ids of
+ * earlier reports stay valid), else `-bf16` / ` (bf16)`.
+ */
+export function precisionTag(precisions: readonly Precision[], precision: Precision): { id: string; title: string } {
+  return precisions.length > 1 ? { id: `-${precision}`, title: ` (${precision})` } : { id: '', title: '' };
 }
 
 /** A short description of a configuration for the report. */

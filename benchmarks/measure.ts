@@ -1,22 +1,29 @@
 /** Runs one timed benchmark body and turns its timings into a result entry (throughput, GFLOP/s, memory). */
+import { startGpuMemory } from './gpu-memory';
 import { startPeakRss } from './memory';
 import { timeIterations, type TimingOptions } from './timing';
-import type { BenchResult, LatencyStats, Measurement, MemoryStats } from './types';
+import type { BenchResult, GpuMemoryStats, LatencyStats, Measurement, MemoryStats } from './types';
 
 export interface Timed {
   latency: LatencyStats;
   memory: MemoryStats;
+  gpuMemory?: GpuMemoryStats;
 }
 
 /**
- * Times `fn` (warm-up, then iterations) while measuring the peak resident memory.
+ * Times `fn` (warm-up, then iterations) while measuring the peak resident memory and, on CUDA, the
+ * peak device memory (warm-up included: the allocator's pool grows there).
  *
  * @param fn one iteration's work
+ * @param device the benchmark's device (default cpu)
  */
-export async function measure(fn: (i: number) => Promise<unknown>, timing: TimingOptions): Promise<Timed> {
+export async function measure(fn: (i: number) => Promise<unknown>, timing: TimingOptions, device = 'cpu'): Promise<Timed> {
+  const gpu = startGpuMemory(device);
   const probe = startPeakRss();
   const { stats } = await timeIterations(fn, timing);
-  return { latency: stats, memory: probe.stop() };
+  const memory = probe.stop();
+  const gpuMemory = await gpu.stop();
+  return { latency: stats, memory, ...(gpuMemory ? { gpuMemory } : {}) };
 }
 
 /**
@@ -26,7 +33,7 @@ export async function measure(fn: (i: number) => Promise<unknown>, timing: Timin
  * @param flopsPerIteration analytic FLOPs of one iteration (omit when not meaningful)
  * @param peakGflops the machine's measured matmul rate
  */
-export function measurement(timed: { latency: LatencyStats; memory?: MemoryStats }, itemsPerIteration: number, flopsPerIteration: number | undefined, peakGflops: number): Measurement {
+export function measurement(timed: { latency: LatencyStats; memory?: MemoryStats; gpuMemory?: GpuMemoryStats }, itemsPerIteration: number, flopsPerIteration: number | undefined, peakGflops: number): Measurement {
   const seconds = timed.latency.medianMs / 1000;
   const m: Measurement = { latency: timed.latency, throughput: itemsPerIteration / seconds };
   if (flopsPerIteration !== undefined && seconds > 0) {
@@ -34,6 +41,7 @@ export function measurement(timed: { latency: LatencyStats; memory?: MemoryStats
     if (peakGflops > 0) m.fractionOfPeak = m.gflops / peakGflops;
   }
   if (timed.memory) m.memory = timed.memory;
+  if (timed.gpuMemory) m.gpuMemory = timed.gpuMemory;
   return m;
 }
 

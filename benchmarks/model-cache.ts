@@ -3,7 +3,7 @@
  * BLIP-base with random weights takes seconds), disposed explicitly.
  */
 import type { BenchConfigName } from '../lib/cli/bench';
-import type { Device, ModelConfig } from '../lib/config/model-config';
+import type { Device, ModelConfig, Precision } from '../lib/config/model-config';
 import { RetrievalModel } from '../lib/model/retrieval-model';
 import { benchModelConfig } from './configs';
 import { nowMs } from './timing';
@@ -22,20 +22,20 @@ export class ModelCache {
     private readonly log: (line: string) => void
   ) {}
 
-  private key(imageSize: number | undefined): string {
-    return `${this.preset}@${imageSize ?? 'default'}`;
+  private key(imageSize: number | undefined, precision: Precision): string {
+    return `${this.preset}@${imageSize ?? 'default'}/${precision}`;
   }
 
-  /** The retrieval model of the run's configuration at an image size (default: the task's). */
-  retrieval(imageSize?: number): Promise<CachedModel> {
-    const key = this.key(imageSize);
+  /** The retrieval model of the run's configuration at an image size (default: the task's) and precision (default fp32). */
+  retrieval(imageSize?: number, precision: Precision = 'fp32'): Promise<CachedModel> {
+    const key = this.key(imageSize, precision);
     let p = this.models.get(key);
     if (!p) {
       p = (async () => {
-        const config = benchModelConfig(this.preset, 'retrieval', { imageSize, device: this.device });
+        const config = benchModelConfig(this.preset, 'retrieval', { imageSize, device: this.device, precision });
         const t0 = nowMs();
         const model = await RetrievalModel.create(config);
-        this.log(`  built ${this.preset} retrieval model at ${config.vision.imageSize} px in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
+        this.log(`  built ${this.preset} ${precision} retrieval model at ${config.vision.imageSize} px in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
         return { model, config };
       })();
       this.models.set(key, p);
@@ -45,8 +45,8 @@ export class ModelCache {
   }
 
   /** Disposes one model (the next call to retrieval() builds it again). */
-  async release(imageSize?: number): Promise<void> {
-    const key = this.key(imageSize);
+  async release(imageSize?: number, precision: Precision = 'fp32'): Promise<void> {
+    const key = this.key(imageSize, precision);
     const p = this.models.get(key);
     this.models.delete(key);
     if (p) await (await p).model.dispose();

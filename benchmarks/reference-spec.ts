@@ -49,6 +49,9 @@ export interface ReferenceCaseOutput {
   peakRssMb?: number;
   rssBeforeMb?: number;
   memoryScope?: 'benchmark' | 'process';
+  /** On CUDA: torch.cuda.max_memory_allocated / max_memory_reserved over the case, MiB. */
+  gpuAllocatedPeakMb?: number;
+  gpuReservedPeakMb?: number;
   extra?: Record<string, number | string>;
   error?: string;
 }

@@ -16,13 +16,23 @@ function refCell(r: BenchResult): [string, string] {
   return [num(ref.latency.medianMs), r.ratio !== undefined ? r.ratio.toFixed(2) : '–'];
 }
 
-/** A Markdown table of every result: latency, throughput, GFLOP/s, % of peak, peak RSS (and RSS before), and the PyTorch comparison. */
+function pct(x: number | undefined): string {
+  return x !== undefined ? (100 * x).toFixed(0) : '–';
+}
+
+/**
+ * A Markdown table of every result: latency, throughput, GFLOP/s, % of peak, peak RSS (and RSS
+ * before), and the PyTorch comparison; on CUDA also MFU and the peak GPU memory of both sides.
+ */
 export function markdownTable(report: BenchReport): string {
-  const head = '| benchmark | median ms | p90 ms | throughput | GFLOP/s | % peak | peak RSS MiB (before) | PyTorch median ms | ours / PyTorch |';
-  const sep = '|---|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const gpu = report.device.startsWith('cuda');
+  const head = `| benchmark | median ms | p90 ms | throughput | GFLOP/s | % peak |${gpu ? ' MFU % | GPU peak MiB | PyTorch GPU peak MiB |' : ''} peak RSS MiB (before) | PyTorch median ms | ours / PyTorch |`;
+  const sep = `|---|---:|---:|---:|---:|---:|${gpu ? '---:|---:|---:|' : ''}---:|---:|---:|`;
   const rows = report.results.map((r) => {
     const [refMs, ratio] = refCell(r);
-    return `| ${r.title} | ${num(r.latency.medianMs)} | ${num(r.latency.p90Ms)} | ${num(r.throughput)} ${r.throughputUnit} | ${num(r.gflops)} | ${r.fractionOfPeak !== undefined ? (100 * r.fractionOfPeak).toFixed(0) : '–'} | ${r.memory ? `${r.memory.peakRssMb.toFixed(0)} (${r.memory.rssBeforeMb.toFixed(0)})` : '–'} | ${refMs} | ${ratio} |`;
+    const refGpu = r.reference?.status === 'ok' ? r.reference.gpuMemory : undefined;
+    const gpuCells = gpu ? ` ${pct(r.mfu)} | ${r.gpuMemory ? r.gpuMemory.peakMb.toFixed(0) : '–'} | ${refGpu ? refGpu.peakMb.toFixed(0) : '–'} |` : '';
+    return `| ${r.title} | ${num(r.latency.medianMs)} | ${num(r.latency.p90Ms)} | ${num(r.throughput)} ${r.throughputUnit} | ${num(r.gflops)} | ${pct(r.fractionOfPeak)} |${gpuCells} ${r.memory ? `${r.memory.peakRssMb.toFixed(0)} (${r.memory.rssBeforeMb.toFixed(0)})` : '–'} | ${refMs} | ${ratio} |`;
   });
   return [head, sep, ...rows].join('\n');
 }

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { BENCHMARK_NAMES, type BenchmarkName, type BenchOptions } from '../lib/cli/bench';
 import type { CliIO } from '../lib/cli/command';
-import type { ModelConfig } from '../lib/config/model-config';
+import type { ModelConfig, Precision } from '../lib/config/model-config';
 import { Rng } from '../lib/data/rng';
 import { UniAdapterError } from '../lib/errors';
 import { writeFileAtomic } from '../lib/io/atomic';
@@ -30,7 +30,8 @@ import { ReferenceSession } from './reference-session';
 import type { ReferenceCase } from './reference-spec';
 import { machineLine, markdownTable } from './report';
 import { nowMs } from './timing';
-import { REPORT_FORMAT, type BenchReport, type BenchResult, type ReferenceInfo } from './types';
+import { mfu } from './device-peaks';
+import { REPORT_FORMAT, type BenchReport, type BenchResult, type MachineDescription, type ReferenceInfo } from './types';
 
 const CASES: Record<BenchmarkName, BenchmarkCase> = {
   vit: runVit,
@@ -65,6 +66,63 @@ async function startReference(options: BenchOptions, threads: number, interop: n
   }
 }
 
+function precisionOf(r: BenchResult): Precision {
+  return (r.config.precision as Precision | undefined) ?? 'fp32';
+}
+
+/**
+ * GFLOP/s against the peak of the precision the result ran in: the measured bf16 matmul for bf16
+ * (when measured), else the fp32 one; and the MFU against the device's nominal peak, both sides.
+ */
+function annotatePeaks(r: BenchResult, machine: MachineDescription): void {
+  const precision = precisionOf(r);
+  const measured = precision === 'bf16' && machine.gemmBf16 ? Math.max(...machine.gemmBf16.map((g) => g.gflops)) : machine.practicalPeakGflops;
+  const nominal = machine.nominalPeak ? { device: machine.nominalPeak.device, gflops: machine.nominalPeak.gflops, source: machine.nominalPeak.source } : undefined;
+  const apply = (m: { gflops?: number; fractionOfPeak?: number; mfu?: number }) => {
+    if (m.gflops === undefined) return;
+    if (measured > 0) m.fractionOfPeak = m.gflops / measured;
+    const u = mfu(m.gflops, nominal, precision);
+    if (u !== undefined) m.mfu = u;
+  };
+  apply(r);
+  if (r.reference?.status === 'ok') apply(r.reference);
+}
+
+function finishReferenceFields(options: BenchOptions, reference: ReferenceInfo, results: BenchResult[]): void {
+  if (!options.compare) return;
+  const why = reference.available ? 'no PyTorch counterpart for this benchmark' : reference.reason ?? 'no reference';
+  for (const r of results) if (!r.reference) r.reference = { status: reference.available ? 'not-implemented' : 'unavailable', reason: why };
+}
+
+function buildReport(
+  options: BenchOptions,
+  machine: MachineDescription,
+  reference: ReferenceInfo,
+  results: BenchResult[],
+  failures: Array<{ benchmark: BenchmarkName; error: string }>,
+  started: number,
+  mode: 'quick' | 'full'
+): BenchReport {
+  return {
+    format: REPORT_FORMAT,
+    createdAt: new Date().toISOString(),
+    mode,
+    config: options.config,
+    device: options.device,
+    precisions: options.precisions,
+    machine,
+    reference,
+    results,
+    totalSeconds: (nowMs() - started) / 1000,
+    ...(failures.length ? { failures } : {}),
+  };
+}
+
+async function writeReport(file: string, report: BenchReport): Promise<void> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
+}
+
 /**
  * Runs the suite.
  *
@@ -82,8 +140,9 @@ export async function runSuite(options: BenchOptions, io: CliIO): Promise<number
   const plan = suitePlan(options);
   const mode = options.quick ? 'quick' : 'full';
   log(`uniadapter bench: ${mode} mode, ${options.config}, ${options.device}, ${threads} intra-op thread(s)`);
-  const machine = await describeMachine(plan.gemmSizes, options.device);
+  const machine = await describeMachine(plan.gemmSizes, options.device, options.precisions.includes('bf16'));
   log(`machine: ${machine.cpu.model}; matmul ${machine.gemm.map((g) => `${g.n}: ${g.gflops.toFixed(0)}`).join(', ')} GFLOP/s`);
+  if (machine.gemmBf16) log(`  bf16 matmul ${machine.gemmBf16.map((g) => `${g.n}: ${g.gflops.toFixed(0)}`).join(', ')} GFLOP/s`);
 
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uniadapter-bench-'));
   const models = new ModelCache(options.config, options.device, log);
@@ -135,6 +194,7 @@ export async function runSuite(options: BenchOptions, io: CliIO): Promise<number
       const t0 = nowMs();
       try {
         const rs = await CASES[name](ctx);
+        for (const r of rs) annotatePeaks(r, machine);
         for (const r of rs) log(`  ${r.title}: median ${r.latency.medianMs.toFixed(1)} ms, ${r.throughput.toFixed(2)} ${r.throughputUnit}${r.gflops !== undefined ? `, ${r.gflops.toFixed(1)} GFLOP/s` : ''}`);
         results.push(...rs);
       } catch (e) {
@@ -143,6 +203,8 @@ export async function runSuite(options: BenchOptions, io: CliIO): Promise<number
         log(`  FAILED: ${error}`);
       }
       log(`  (${((nowMs() - t0) / 1000).toFixed(1)} s)`);
+      // A partial report after every benchmark: a run stopped by a time limit keeps what it measured.
+      await writeReport(options.out, { ...buildReport(options, machine, reference, results, failures, started, mode), partial: true });
       if (name === LAST_RETRIEVAL_USER) {
         await models.disposeAll();
         await ref.session?.release().catch(() => undefined);
@@ -153,27 +215,11 @@ export async function runSuite(options: BenchOptions, io: CliIO): Promise<number
     await ref.session?.close();
     fs.rmSync(tmpDir, { recursive: true, force: true });
   }
-  if (options.compare) {
-    const why = reference.available ? 'no PyTorch counterpart for this benchmark' : reference.reason ?? 'no reference';
-    for (const r of results) if (!r.reference) r.reference = { status: reference.available ? 'not-implemented' : 'unavailable', reason: why };
-  }
+  finishReferenceFields(options, reference, results);
   if (reference.available) reference.seconds = referenceSeconds;
   machine.loadAverage.end = os.loadavg();
-
-  const report: BenchReport = {
-    format: REPORT_FORMAT,
-    createdAt: new Date().toISOString(),
-    mode,
-    config: options.config,
-    device: options.device,
-    machine,
-    reference,
-    results,
-    totalSeconds: (nowMs() - started) / 1000,
-    ...(failures.length ? { failures } : {}),
-  };
-  fs.mkdirSync(path.dirname(options.out), { recursive: true });
-  await writeFileAtomic(options.out, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
+  const report = buildReport(options, machine, reference, results, failures, started, mode);
+  await writeReport(options.out, report);
   io.stdout.write(`${machineLine(report)}\n\n${markdownTable(report)}\n\nwrote ${options.out} (${report.totalSeconds.toFixed(1)} s)\n`);
   const refFailed = options.compare && reference.available && (reference.reason !== undefined || results.some((r) => r.reference?.status === 'failed'));
   return failures.length > 0 || refFailed ? 1 : 0;

@@ -23,6 +23,18 @@ export interface MemoryStats {
   scope: 'benchmark' | 'process';
 }
 
+/** GPU memory around one benchmark, in MiB (see benchmarks/gpu-memory.ts). */
+export interface GpuMemoryStats {
+  peakMb: number;
+  /** The first sample (models and inputs already on the device). */
+  beforeMb: number;
+  /** 'process': what this process holds; 'device': the whole device's used memory; 'allocator': PyTorch's own statistics. */
+  scope: 'process' | 'device' | 'allocator';
+  source: string;
+  /** The reference only: torch.cuda.max_memory_reserved, beside max_memory_allocated in peakMb. */
+  reservedPeakMb?: number;
+}
+
 /** The measurements of one side (ours or the PyTorch reference) of a benchmark. */
 export interface Measurement {
   latency: LatencyStats;
@@ -33,6 +45,10 @@ export interface Measurement {
   /** gflops / the machine's practical peak (measured matmul GFLOP/s). */
   fractionOfPeak?: number;
   memory?: MemoryStats;
+  /** On CUDA: the device memory peak. */
+  gpuMemory?: GpuMemoryStats;
+  /** Model FLOPs utilisation: gflops / the device's nominal dense peak in the precision of the run. */
+  mfu?: number;
   /** Benchmark-specific numbers (phase times, pair counts, generated lengths, ...). */
   extra?: Record<string, number | string>;
 }
@@ -78,6 +94,10 @@ export interface MachineDescription {
   gemm: GemmMeasurement[];
   /** The best measured matmul rate: the practical peak that GFLOP/s figures are compared with. */
   practicalPeakGflops: number;
+  /** bf16 square matmuls, measured when a bf16 run was asked for; bf16 figures are compared with their best. */
+  gemmBf16?: GemmMeasurement[];
+  /** The nominal dense peaks MFU is computed against (CUDA devices the table knows). */
+  nominalPeak?: { device: string; gflops: Record<string, number>; source: string };
   loadAverage: { start: number[]; end?: number[] };
 }
 
@@ -99,10 +119,14 @@ export interface BenchReport {
   mode: 'quick' | 'full';
   config: string;
   device: string;
+  /** The precisions the run measured (fp32 alone in reports before they were recorded). */
+  precisions?: string[];
   machine: MachineDescription;
   reference: ReferenceInfo;
   results: BenchResult[];
   /** Benchmarks that threw, with their error (absent when none did). */
   failures?: Array<{ benchmark: BenchmarkName; error: string }>;
   totalSeconds: number;
+  /** true in the report written after each benchmark while the run goes on; absent in the final one. */
+  partial?: boolean;
 }

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { runGoldenCase } from '../lib/golden/run-case';
 import { readSafetensors } from '../lib/io/safetensors';
-import { compareTensor } from './helpers/golden-tolerance';
+import { compareTensor } from '../lib/golden/tolerance';
 import { GOLDEN_TINY } from './helpers/fixtures';
 
 const cases = fs

@@ -12,7 +12,7 @@ import { RetrievalModel } from '../lib/model/retrieval-model';
 import type { HostTensor } from '../lib/tensor';
 import { toHfName } from '../lib/weights/key-map';
 import { loadWeights, type LoadReport } from '../lib/weights/load-weights';
-import { compareTensor } from './helpers/golden-tolerance';
+import { compareTensor } from '../lib/golden/tolerance';
 import {
   RETRIEVAL_DIR,
   RETRIEVAL_PTH,

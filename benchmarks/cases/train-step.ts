@@ -3,7 +3,7 @@
  * queue, ITM with sampled hard negatives, backward, AdamW over the trainable parameters (adapters,
  * kv adapters, heads); dropout on, as in training.
  */
-import { describeConfig } from '../configs';
+import { describeConfig, precisionTag } from '../configs';
 import type { BenchmarkCase } from '../context';
 import { trainStep } from '../flops';
 import { arangeInt64, randomPixels, textBatch } from '../inputs';
@@ -13,8 +13,10 @@ import { makeResult, measure } from '../measure';
 export const runTrainStep: BenchmarkCase = async (ctx) => {
   const { plan, options } = ctx;
   const results = [];
+  for (const precision of options.precisions)
   for (const size of plan.train.sizes) {
-    const { model, config } = await ctx.models.retrieval(size.imageSize);
+    const { model, config } = await ctx.models.retrieval(size.imageSize, precision);
+    const tag = precisionTag(options.precisions, precision);
     const B = size.batch;
     const L = plan.textLength;
     const S = config.vision.imageSize;
@@ -26,13 +28,13 @@ export const runTrainStep: BenchmarkCase = async (ctx) => {
     const timed = await measure(async () => {
       const r = await model.trainStep({ pixels, inputIds: texts.inputIds, attentionMask: texts.attentionMask, idx }, step);
       lastLoss = r.stats.loss;
-    }, plan.train);
+    }, plan.train, options.device);
     const flops = trainStep(config, B, L);
     const result = makeResult(
       {
-        id: plan.train.sizes.length > 1 ? `train-step-${S}` : 'train-step',
+        id: `${plan.train.sizes.length > 1 ? `train-step-${S}` : 'train-step'}${tag.id}`,
         benchmark: 'train',
-        title: `Retrieval training step, batch ${B} at ${S} px`,
+        title: `Retrieval training step, batch ${B} at ${S} px${tag.title}`,
         config: {
           ...describeConfig(options.config, config),
           batch: B,
@@ -53,7 +55,7 @@ export const runTrainStep: BenchmarkCase = async (ctx) => {
     );
     await ctx.compare(result, config, { kind: 'train', params: { batch: B, length: L, lr: 1e-5, alpha: 0.4, weightDecay: 0.05 } });
     results.push(result);
-    if (size.imageSize !== undefined) await ctx.models.release(size.imageSize);
+    if (size.imageSize !== undefined) await ctx.models.release(size.imageSize, precision);
   }
   return results;
 };

@@ -48,6 +48,14 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 # --------------------------------------------------------------------------------------------
 
 
+class LayerNorm(nn.LayerNorm):
+    """nn.LayerNorm computed in fp32 under autocast, as CUDA autocast does; CPU autocast in torch 1.13
+    leaves layer_norm out and would fail on a bf16 input with fp32 weights."""
+
+    def forward(self, x):
+        return F.layer_norm(x.float(), self.normalized_shape, self.weight, self.bias, self.eps)
+
+
 class UniAdapter(nn.Module):
     """One adapter per layer index, shared by ViT block i and text layer i.
 
@@ -57,12 +65,12 @@ class UniAdapter(nn.Module):
 
     def __init__(self, d, r, scale):
         super().__init__()
-        self.adapter_layer_norm_before = nn.LayerNorm(d)
+        self.adapter_layer_norm_before = LayerNorm(d)
         self.down_proj = nn.Linear(d, r)
         self.up_proj = nn.Linear(r, d)
         self.multi_up_proj = nn.Linear(r, d)
         self.visual_up_proj = nn.Linear(r, d)
-        self.adapter_layer_norm_cross_modal = nn.LayerNorm(d)
+        self.adapter_layer_norm_cross_modal = LayerNorm(d)
         self.scale = scale
 
     def forward(self, x, branch):
@@ -119,9 +127,9 @@ class VitBlock(nn.Module):
 
     def __init__(self, d, heads, mlp, eps):
         super().__init__()
-        self.norm1 = nn.LayerNorm(d, eps=eps)
+        self.norm1 = LayerNorm(d, eps=eps)
         self.attn = VitAttention(d, heads)
-        self.norm2 = nn.LayerNorm(d, eps=eps)
+        self.norm2 = LayerNorm(d, eps=eps)
         self.mlp = Mlp(d, mlp)
 
     def forward(self, x, adapter):
@@ -153,7 +161,7 @@ class VisionTransformer(nn.Module):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, d))
         self.pos_embed = nn.Parameter(torch.randn(1, 1 + grid * grid, d) * 0.02)
         self.blocks = nn.ModuleList([VitBlock(d, v["heads"], v["mlpHidden"], eps) for _ in range(v["depth"])])
-        self.norm = nn.LayerNorm(d, eps=eps)
+        self.norm = LayerNorm(d, eps=eps)
         self.register_buffer("mean", torch.tensor(CLIP_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(CLIP_STD).view(1, 3, 1, 1), persistent=False)
 
@@ -204,7 +212,7 @@ class DenseNorm(nn.Module):
     def __init__(self, d_in, d_out, eps, p_hidden):
         super().__init__()
         self.dense = nn.Linear(d_in, d_out)
-        self.LayerNorm = nn.LayerNorm(d_out, eps=eps)
+        self.LayerNorm = LayerNorm(d_out, eps=eps)
         self.p_hidden = p_hidden
 
     def forward(self, h, residual):
@@ -270,7 +278,7 @@ class Embeddings(nn.Module):
         h = t["hidden"]
         self.word_embeddings = nn.Embedding(t["vocabSize"], h, padding_idx=0)
         self.position_embeddings = nn.Embedding(t["maxPosition"], h)
-        self.LayerNorm = nn.LayerNorm(h, eps=t.get("lnEps", 1e-12))
+        self.LayerNorm = LayerNorm(h, eps=t.get("lnEps", 1e-12))
         self.p_hidden = t.get("hiddenDropout", 0.1)
 
     def forward(self, ids):
@@ -734,6 +742,8 @@ class Runner:
         self.model = None
         self.key = None
         gc.collect()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
 
     def run(self, case, cfg):
         try:
@@ -744,7 +754,17 @@ class Runner:
                 self.model = RetrievalReference(cfg).to(self.device)
                 self.key = key
                 log("built the reference model at %d px in %.1f s" % (cfg["vision"]["imageSize"], time.perf_counter() - t0))
-            out = CASES[case["kind"]](self.model, cfg, case["params"], case, self.device, self.gen)
+            cuda = self.device.type == "cuda"
+            if cuda:
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats(self.device)
+            # bf16 as the suite runs it: autocast over fp32 weights (the official code has no bf16 path).
+            bf16 = cfg.get("precision") == "bf16"
+            with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=bf16):
+                out = CASES[case["kind"]](self.model, cfg, case["params"], case, self.device, self.gen)
+            if cuda:
+                out["gpuAllocatedPeakMb"] = torch.cuda.max_memory_allocated(self.device) / 2**20
+                out["gpuReservedPeakMb"] = torch.cuda.max_memory_reserved(self.device) / 2**20
             log("%s: median %.1f ms" % (case["id"], statistics.median(out["samplesMs"])))
         except Exception as e:  # report and go on with the other cases
             out = {"samplesMs": [], "error": "%s: %s" % (type(e).__name__, e)}

@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { Precision } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import { PACKAGE_ROOT } from '../native';
 import { intOption, parseCommandArgs, type CliIO, type Command } from './command';
@@ -32,12 +33,17 @@ export interface BenchOptions {
   threads?: number;
   /** Python interpreter of the reference (default: python3 on the PATH, then /usr/bin/python3). */
   python?: string;
+  /**
+   * Precisions the ViT, ITM, caption and training benchmarks run in, each as its own entry (default
+   * fp32 alone); the evaluation runs once, in the last one. The reference runs the same (bf16: autocast).
+   */
+  precisions: Precision[];
 }
 
 const usage =
   'uniadapter bench [--quick] [--config tiny|blip-base] [--device cpu|cuda] [--only ' +
   BENCHMARK_NAMES.join(',') +
-  '] [--compare] [--out FILE.json] [--threads N] [--python PATH]';
+  '] [--compare] [--out FILE.json] [--threads N] [--python PATH] [--precision fp32,bf16]';
 
 const options = {
   quick: { type: 'boolean' },
@@ -48,7 +54,10 @@ const options = {
   out: { type: 'string' },
   threads: { type: 'string' },
   python: { type: 'string' },
+  precision: { type: 'string' },
 } as const;
+
+const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
 
 /**
  * Turns the command line into suite options (exported for tests).
@@ -76,9 +85,14 @@ export function benchOptionsFromArgs(argv: string[]): BenchOptions {
   }
   const threads = intOption(values.threads as string | undefined, 'threads');
   if (threads !== undefined && threads < 1) throw new UniAdapterError('ERR_ARG', `--threads must be at least 1, got ${threads}`);
+  const precisions = typeof values.precision === 'string' ? values.precision.split(',').map((p) => p.trim()) : ['fp32'];
+  const badPrecision = precisions.filter((p) => !(PRECISIONS as readonly string[]).includes(p));
+  if (precisions.length === 0 || badPrecision.length > 0 || new Set(precisions).size !== precisions.length) {
+    throw new UniAdapterError('ERR_ARG', `--precision takes a comma-separated list of distinct ${PRECISIONS.join(', ')}, got '${values.precision}'`);
+  }
   const mode = quick ? 'quick' : 'full';
   const out = (values.out as string | undefined) ?? path.join('.bench-out', `${config}-${device}-${mode}.json`);
-  return { quick, config, device, only, compare: values.compare === true, out: path.resolve(out), threads, python: values.python as string | undefined };
+  return { quick, config, device, only, compare: values.compare === true, out: path.resolve(out), threads, python: values.python as string | undefined, precisions: precisions as Precision[] };
 }
 
 /** The entry point benchmarks/suite.ts exports. */
@@ -87,6 +101,10 @@ interface SuiteModule {
 }
 
 function loadSuite(): SuiteModule {
+  // A compiled tree (tsc over lib/ and benchmarks/ together, as the GPU device check carries it) has
+  // benchmarks/suite.js beside lib/ and needs no TypeScript loader.
+  const compiled = path.join(PACKAGE_ROOT, 'benchmarks', 'suite.js');
+  if (!__filename.endsWith('.ts') && fs.existsSync(compiled)) return require(compiled) as SuiteModule;
   const entry = path.join(PACKAGE_ROOT, 'benchmarks', 'suite.ts');
   if (!fs.existsSync(entry)) {
     throw new UniAdapterError('ERR_UNSUPPORTED', `the benchmark suite (${entry}) ships only with the source repository; clone it to run benchmarks`);

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { fixtureCaseKind, modelConfigFromFixture, type FixtureCaseKind } from '../config/fixture-config';
-import type { ModelConfig } from '../config/model-config';
+import type { Device, ModelConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import { readSafetensors } from '../io/safetensors';
 import { CaptionModel } from '../model/caption-model';
@@ -30,6 +30,8 @@ export interface GoldenRunOptions {
   weightsPath?: string;
   /** Change the case's model configuration (to measure an option's effect against the official outputs). */
   modelOverrides?: Partial<ModelConfig>;
+  /** Where the model runs (default: the fixture's, the CPU). */
+  device?: Device;
 }
 
 export async function openGoldenCase(dir: string): Promise<GoldenCase> {
@@ -253,7 +255,8 @@ async function runCaption(model: CaptionModel, c: GoldenCase, out: Record<string
 /** Runs a case; returns the computed tensors and how the weights loaded. */
 export async function runGoldenCase(dir: string, options: GoldenRunOptions = {}): Promise<{ outputs: Record<string, HostTensor>; load: LoadReport; kind: FixtureCaseKind }> {
   const opened = await openGoldenCase(dir);
-  const c = options.modelOverrides ? { ...opened, modelConfig: { ...opened.modelConfig, ...options.modelOverrides } } : opened;
+  const modelConfig = { ...opened.modelConfig, ...(options.modelOverrides ?? {}), ...(options.device ? { device: options.device } : {}) };
+  const c = { ...opened, modelConfig };
   const out: Record<string, HostTensor> = {};
   const weights = options.weightsPath ?? c.weightsPath;
   if (c.kind === 'vqa') {
