@@ -15,10 +15,9 @@ import { runDemo, type DemoReport } from '../lib/demo/run-demo';
 import { Gallery } from '../lib/inference/gallery';
 import { TextGallery } from '../lib/inference/text-gallery';
 import { RetrievalModel } from '../lib/model/retrieval-model';
-import { asFrames } from '../lib/retrieval/score-matrices';
 import { BlipTokenizer } from '../lib/tokenizer';
 import { loadAdapter } from '../lib/weights/adapter-file';
-import { bruteItmEval, bruteMatrices, brutePairScores } from './helpers/brute-retrieval';
+import { bruteItmEval, bruteMatrices, bruteGalleryScores } from './helpers/brute-retrieval';
 
 jest.setTimeout(300_000);
 
@@ -43,15 +42,7 @@ describe('demo (quick plan)', () => {
       if (adapter) await loadAdapter(model, adapter);
       const images = await Gallery.build(model, set.media);
       const texts = await TextGallery.build(model, set.texts, { tokenizer: tok });
-      return await brutePairScores(model, {
-        tokens: asFrames(images.tokens),
-        features: images.features,
-        frameFeatures: images.frameFeatures,
-        inputIds: texts.inputIds,
-        attentionMask: texts.attentionMask,
-        textFeatures: texts.features,
-        pfa: false,
-      });
+      return await bruteGalleryScores(model, images, texts, false);
     };
     const recallOf = (s: { sims: number[][]; logits: number[][] }) => {
       const m = bruteMatrices(s.sims, s.logits, 16, 0);

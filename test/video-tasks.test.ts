@@ -17,9 +17,8 @@ import { RetrievalModel } from '../lib/model/retrieval-model';
 import { BlipTokenizer } from '../lib/tokenizer';
 import { answerQuestions } from '../lib/inference/answer';
 import { VqaModel } from '../lib/model/vqa-model';
-import { asFrames } from '../lib/retrieval/score-matrices';
 import { loadAdapter } from '../lib/weights/adapter-file';
-import { bruteItmEval, bruteMatrices, brutePairScores } from './helpers/brute-retrieval';
+import { bruteItmEval, bruteMatrices, bruteGalleryScores } from './helpers/brute-retrieval';
 import { tinyConfig } from './helpers/tiny-models';
 
 jest.setTimeout(300_000);
@@ -58,15 +57,7 @@ describe('video retrieval', () => {
       if (withAdapter) await loadAdapter(model, s.adapter as string);
       const videos = await Gallery.build(model, set.media, { kind: 'video', frames: 8 });
       const texts = await TextGallery.build(model, set.texts, { tokenizer: tok });
-      return await brutePairScores(model, {
-        tokens: asFrames(videos.tokens),
-        features: videos.features,
-        frameFeatures: videos.frameFeatures,
-        inputIds: texts.inputIds,
-        attentionMask: texts.attentionMask,
-        textFeatures: texts.features,
-        pfa: true,
-      });
+      return await bruteGalleryScores(model, videos, texts, true);
     };
     const trained = await score(true);
     const m = bruteMatrices(trained.sims, trained.logits, 2, 0);

@@ -3,7 +3,10 @@
  * scored by the ITM head in its own call, the official filling of the score matrices, and itm_eval's
  * recalls.
  */
+import type { Gallery } from '../../lib/inference/gallery';
+import type { TextGallery } from '../../lib/inference/text-gallery';
 import type { RetrievalModel } from '../../lib/model/retrieval-model';
+import { asFrames } from '../../lib/retrieval/score-matrices';
 import { selectRows, toNumbers, type HostTensor } from '../../lib/tensor';
 
 export interface BruteInputs {
@@ -76,4 +79,17 @@ export function bruteItmEval(i2t: number[][], t2i: number[][], txt2img: number[]
   const ir = t2i.map((row, j) => rankOf(row, [txt2img[j]]));
   const r = (ranks: number[], k: number) => (100 * ranks.filter((x) => x < k).length) / ranks.length;
   return { txt_r1: r(tr, 1), txt_r5: r(tr, 5), txt_r10: r(tr, 10), img_r1: r(ir, 1), img_r5: r(ir, 5), img_r10: r(ir, 10) };
+}
+
+/** {@link brutePairScores} over an embedded gallery (images or videos) and an embedded text gallery. */
+export function bruteGalleryScores(model: RetrievalModel, media: Gallery, texts: TextGallery, pfa: boolean): Promise<{ sims: number[][]; logits: number[][] }> {
+  return brutePairScores(model, {
+    tokens: asFrames(media.tokens),
+    features: media.features,
+    frameFeatures: media.frameFeatures,
+    inputIds: texts.inputIds,
+    attentionMask: texts.attentionMask,
+    textFeatures: texts.features,
+    pfa,
+  });
 }
