@@ -4,7 +4,7 @@
  * (ViT width 64, depth 2, 32 px; BERT hidden 64, 2 layers, the real 30,524-entry vocabulary) for
  * quick runs and CI.
  */
-import type { Device, ModelConfig, Precision, Task } from '../lib/config/model-config';
+import type { Device, ModelConfig, Precision, ResolvedModelConfig, Task } from '../lib/config/model-config';
 import { presetConfig } from '../lib/config/presets';
 import type { BenchConfigName } from '../lib/cli/bench';
 
@@ -47,7 +47,7 @@ export function precisionTag(precisions: readonly Precision[], precision: Precis
 }
 
 /** A short description of a configuration for the report. */
-export function describeConfig(name: BenchConfigName, config: ModelConfig): Record<string, unknown> {
+export function describeConfig(name: BenchConfigName, config: ResolvedModelConfig): Record<string, unknown> {
   return {
     preset: name,
     task: config.task,

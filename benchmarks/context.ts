@@ -3,7 +3,7 @@
  * a log, a seeded random source, a scratch folder, and the list it adds its PyTorch reference cases to.
  */
 import type { BenchOptions } from '../lib/cli/bench';
-import type { ModelConfig } from '../lib/config/model-config';
+import type { ResolvedModelConfig } from '../lib/config/model-config';
 import type { Rng } from '../lib/data/rng';
 import type { ModelCache } from './model-cache';
 import type { SuitePlan } from './plan';
@@ -24,7 +24,7 @@ export interface CaseContext {
    * With --compare, has the PyTorch reference time the same computation (same shapes, warm-up and
    * iterations) right away and attaches its timing to `result`; otherwise does nothing.
    */
-  compare(result: BenchResult, model: ModelConfig, reference: Pick<ReferenceCase, 'kind' | 'params'>): Promise<void>;
+  compare(result: BenchResult, model: ResolvedModelConfig, reference: Pick<ReferenceCase, 'kind' | 'params'>): Promise<void>;
 }
 
 /** A benchmark: adds its results (one or more) to the report. */

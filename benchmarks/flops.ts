@@ -8,7 +8,7 @@
  * - `activation`: products of two activations, e.g. Q·Kᵀ (backward needs both operands' gradients: 2x);
  * - `trainable`: products with a trained weight, adapters and heads (input and weight gradient: 2x).
  */
-import type { ModelConfig, TextConfig } from '../lib/config/model-config';
+import type { ResolvedModelConfig, TextConfig } from '../lib/config/model-config';
 
 export interface FlopCount {
   frozen: number;
@@ -44,22 +44,22 @@ function mm(rows: number, k: number, cols: number): number {
   return 2 * rows * k * cols;
 }
 
-function adapterRank(config: ModelConfig): number {
+function adapterRank(config: ResolvedModelConfig): number {
   return config.petl.method === 'uniadapter' ? config.petl.bottleneck ?? 512 : 0;
 }
 
-function hasModality(config: ModelConfig, m: 'visual' | 'textual' | 'multimodal'): boolean {
+function hasModality(config: ResolvedModelConfig, m: 'visual' | 'textual' | 'multimodal'): boolean {
   return config.petl.method === 'uniadapter' && (config.petl.modalities ?? ['visual', 'textual', 'multimodal']).includes(m);
 }
 
 /** Tokens per image: 1 + (S / patch)². */
-export function vitTokens(config: ModelConfig): number {
+export function vitTokens(config: ResolvedModelConfig): number {
   const g = Math.floor(config.vision.imageSize / config.vision.patchSize);
   return 1 + g * g;
 }
 
 /** One image through the ViT (with the visual UniAdapter branch) plus vision_proj of its CLS. */
-export function vitForward(config: ModelConfig): FlopCount {
+export function vitForward(config: ResolvedModelConfig): FlopCount {
   const v = config.vision;
   const N = vitTokens(config);
   const P = N - 1;
@@ -81,7 +81,7 @@ function selfAttentionAndFfn(t: TextConfig, L: number): FlopCount {
 }
 
 /** One text of length L through the unimodal text encoder (text adapters) plus text_proj. */
-export function textForward(config: ModelConfig, L: number): FlopCount {
+export function textForward(config: ResolvedModelConfig, L: number): FlopCount {
   const t = config.text;
   const r = hasModality(config, 'textual') ? adapterRank(config) : 0;
   const H = t.hidden;
@@ -97,7 +97,7 @@ export function textForward(config: ModelConfig, L: number): FlopCount {
  *   its own copy, 1 when one candidate's keys/values are shared by all pairs)
  * @param memoryTokens tokens per candidate (frames × tokens per frame)
  */
-export function itmForward(config: ModelConfig, L: number, pairs: number, memories: number, memoryTokens: number): FlopCount {
+export function itmForward(config: ResolvedModelConfig, L: number, pairs: number, memories: number, memoryTokens: number): FlopCount {
   const t = config.text;
   const H = t.hidden;
   const We = t.encoderWidth ?? config.vision.width;
@@ -123,7 +123,7 @@ export function itmForward(config: ModelConfig, L: number, pairs: number, memori
  * hard-negative pairs, and the backward pass of everything that leads to a trained parameter.
  * The AdamW update (element-wise) is not counted.
  */
-export function trainStep(config: ModelConfig, B: number, L: number): { forward: number; backward: number; total: number } {
+export function trainStep(config: ResolvedModelConfig, B: number, L: number): { forward: number; backward: number; total: number } {
   const E = config.embedDim ?? 256;
   const Q = config.queueSize ?? 57600;
   const vit = scale(vitForward(config), B);

@@ -4,8 +4,8 @@
  */
 import * as fs from 'fs';
 import * as os from 'os';
-import { runUtility } from '../lib/native';
-import { runtimeReport } from '../lib/runtime-info';
+import { utility } from '../lib/native/dispatch';
+import { runtimeReport } from '../lib/native/runtime-info';
 import { nominalPeak } from './device-peaks';
 import type { GemmMeasurement, MachineDescription } from './types';
 
@@ -31,7 +31,7 @@ export async function measureGemm(sizes: number[], device: string, dtype: 'float
   for (const n of sizes) {
     // Enough iterations for ~2 GFLOP of work per size, at least 2.
     const iterations = Math.max(2, Math.round(2e9 / (2 * n * n * n)));
-    const r = await runUtility('gemm', {}, { n, iterations, device, dtype });
+    const r = await utility.gemm({}, { n, iterations, device, dtype });
     out.push({ n, gflops: r.info.gflops as number });
   }
   return out;

@@ -6,7 +6,7 @@
 import * as path from 'path';
 import type { Sharp, SharpOptions } from 'sharp';
 import { Rng } from '../lib/data/rng';
-import { findTool, ffmpegReason, runTool } from '../lib/io/ffmpeg';
+import { findTool, ffmpegReason, runTool } from '../lib/data/media/ffmpeg';
 
 /**
  * Writes `count` JPEG files.

@@ -3,14 +3,14 @@
  * BLIP-base with random weights takes seconds), disposed explicitly.
  */
 import type { BenchConfigName } from '../lib/cli/bench';
-import type { Device, ModelConfig, Precision } from '../lib/config/model-config';
+import type { Device, Precision, ResolvedModelConfig } from '../lib/config/model-config';
 import { RetrievalModel } from '../lib/model/retrieval-model';
 import { benchModelConfig } from './configs';
 import { nowMs } from './timing';
 
 export interface CachedModel {
   model: RetrievalModel;
-  config: ModelConfig;
+  config: ResolvedModelConfig;
 }
 
 export class ModelCache {
@@ -32,9 +32,9 @@ export class ModelCache {
     let p = this.models.get(key);
     if (!p) {
       p = (async () => {
-        const config = benchModelConfig(this.preset, 'retrieval', { imageSize, device: this.device, precision });
         const t0 = nowMs();
-        const model = await RetrievalModel.create(config);
+        const model = await RetrievalModel.create(benchModelConfig(this.preset, 'retrieval', { imageSize, device: this.device, precision }));
+        const config = model.config;
         this.log(`  built ${this.preset} ${precision} retrieval model at ${config.vision.imageSize} px in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
         return { model, config };
       })();

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'child_process';
 import * as path from 'path';
-import type { ModelConfig } from '../lib/config/model-config';
+import type { ResolvedModelConfig } from '../lib/config/model-config';
 import type { ReferenceCase, ReferenceCaseOutput, ReferenceInit, ReferenceVersions } from './reference-spec';
 
 export const REFERENCE_SCRIPT = path.join(__dirname, 'reference', 'blip_reference.py');
@@ -98,7 +98,7 @@ export class ReferenceSession {
    *
    * @throws Error when the process died or did not answer in time
    */
-  async run(c: ReferenceCase, model: ModelConfig, timeoutMs: number): Promise<ReferenceCaseOutput> {
+  async run(c: ReferenceCase, model: ResolvedModelConfig, timeoutMs: number): Promise<ReferenceCaseOutput> {
     return JSON.parse(await this.request({ case: c, model }, timeoutMs)) as ReferenceCaseOutput;
   }
 

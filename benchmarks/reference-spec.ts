@@ -3,7 +3,7 @@
  * times, the messages of its --serve mode (what the suite uses) and the job file of its standalone
  * mode, and what it answers.
  */
-import type { ModelConfig } from '../lib/config/model-config';
+import type { ResolvedModelConfig } from '../lib/config/model-config';
 
 /** Computations the reference implements. */
 export type ReferenceKind = 'vit' | 'text' | 'itm' | 'rerank' | 'train' | 'eval';
@@ -31,7 +31,7 @@ export interface ReferenceInit {
 
 /** Standalone mode: a whole job given as a JSON argument (or @file). */
 export interface ReferenceSpec extends ReferenceInit {
-  models: Record<string, ModelConfig>;
+  models: Record<string, ResolvedModelConfig>;
   cases: ReferenceCase[];
 }
 

@@ -8,11 +8,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { BENCHMARK_NAMES, type BenchmarkName, type BenchOptions } from '../lib/cli/bench';
 import type { CliIO } from '../lib/cli/command';
-import type { ModelConfig, Precision } from '../lib/config/model-config';
+import type { ResolvedModelConfig, Precision } from '../lib/config/model-config';
 import { Rng } from '../lib/data/rng';
 import { UniAdapterError } from '../lib/errors';
 import { writeFileAtomic } from '../lib/io/atomic';
-import { recommendedThreads, runtimeReport, setThreads } from '../lib/runtime-info';
+import { recommendedThreads, runtimeReport, setThreads } from '../lib/native/runtime-info';
 import { runCaption } from './cases/caption';
 import { runDataPath } from './cases/data-path';
 import { runItm } from './cases/itm';
@@ -158,7 +158,7 @@ export async function runSuite(options: BenchOptions, io: CliIO): Promise<number
     tmpDir,
     log,
     models,
-    async compare(result, model: ModelConfig, what) {
+    async compare(result, model: ResolvedModelConfig, what) {
       if (!ref.session) {
         if (options.compare) result.reference = { status: reference.reason && reference.available ? 'failed' : 'unavailable', reason: reference.reason ?? 'no reference' };
         return;

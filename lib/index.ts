@@ -17,9 +17,11 @@ export type {
   Device,
   Precision,
   TokenIds,
+  ResolvedModelConfig,
 } from './config/model-config';
 export { BLIP_TOKENS } from './config/model-config';
-export { presetConfig, officialPetl, DEFAULT_IMAGE_SIZE, type PresetName, type PresetOptions } from './config/presets';
+export { presetConfig, DEFAULT_IMAGE_SIZE, type PresetName, type PresetOptions } from './config/presets';
+export { resolveConfig } from './config/resolve-config';
 
 export { BlipModel, type StateSelection } from './model/blip-model';
 export { RetrievalModel } from './model/retrieval-model';
@@ -35,13 +37,13 @@ export { openCheckpoint } from './io/checkpoint';
 export type { CheckpointReader, TensorInfo } from './io/checkpoint-reader';
 export { readSafetensors, writeSafetensors, SafetensorsFile } from './io/safetensors';
 
-export { BlipTokenizer } from './tokenizer';
-export { preCaption, preQuestion } from './text';
+export { BlipTokenizer } from './text/tokenizer';
+export { preCaption, preQuestion } from './text/pre-text';
 
-export { runtimeReport, setThreads, recommendedThreads, type RuntimeReport } from './runtime-info';
-export { binarySource } from './native';
-export { retrievalScoreMatrices, type ScoreMatrices, type GalleryEmbeddings, type QueryTexts } from './retrieval/score-matrices';
-export * as metrics from './eval';
+export { runtimeReport, setThreads, recommendedThreads, type RuntimeReport } from './native/runtime-info';
+export { binarySource } from './native/addon';
+export { retrievalScoreMatrices, type ScoreMatrices, type GalleryEmbeddings, type QueryTexts } from './evaluation/retrieval/score-matrices';
+export * as metrics from './evaluation/metrics';
 
 export { saveAdapter, loadAdapter, readAdapterMetadata, backboneFingerprint, type AdapterMetadata, type SaveAdapterResult } from './weights/adapter-file';
 export { Gallery, type GalleryBuildOptions } from './inference/gallery';
@@ -49,8 +51,8 @@ export { retrieveByText, retrieveByImage, type RetrieveOptions, type ImageQueryO
 export { TextGallery, type TextGalleryOptions } from './inference/text-gallery';
 export { answerQuestions, type AnswerOptions, type AnswerResult } from './inference/answer';
 export { captionImages, type CaptionOptions, type CaptionResult } from './inference/caption';
-export type { ImageInput, VideoInput } from './inference/media-input';
-export { evaluateRetrieval, type RetrievalEvalOptions, type RetrievalEvalResult } from './retrieval/evaluate';
+export type { ImageInput, VideoInput } from './data/media/media-input';
+export { evaluateRetrieval, type RetrievalEvalOptions, type RetrievalEvalResult } from './evaluation/retrieval/evaluate';
 export { runEvaluation, type EvalResult } from './evaluation/run-evaluation';
 export type { EvalConfig } from './evaluation/eval-config';
 export { Trainer, distributedFromEnv, type TrainSummary, type StepEvent, type EpochEvent, type TrainerOptions } from './train/trainer';
@@ -59,7 +61,5 @@ export { learningRate, distillationAlpha, type ScheduleConfig } from './train/sc
 export { saveCheckpoint, restoreCheckpoint, readCheckpointState } from './train/checkpoint';
 export { openDatasetFolder, datasetFromAnnotations } from './data/dataset-folder';
 export { DataLoader } from './data/loader';
-export { generateSyntheticDataset } from './data/synthetic';
-export { decodeImage } from './io/image';
-export { readVideoFrames, probeVideo } from './io/video';
-export { runDemo } from './demo/run-demo';
+export { decodeImage } from './data/media/image';
+export { readVideoFrames, probeVideo } from './data/media/video';

@@ -5,7 +5,7 @@
  *   npx tsx scripts/momentum-sharing-effect.ts [fixture-dir]
  */
 import * as path from 'path';
-import { runGoldenCase } from '../lib/golden/run-case';
+import { runGoldenCase } from '../lib/tools/golden/run-case';
 import { readSafetensors } from '../lib/io/safetensors';
 import { toNumbers, type HostTensor } from '../lib/tensor';
 

@@ -7,7 +7,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { ModelConfig } from '../lib/config/model-config';
-import { openGoldenCase } from '../lib/golden/run-case';
+import { openGoldenCase } from '../lib/tools/golden/run-case';
 import { SafetensorsFile, writeSafetensors } from '../lib/io/safetensors';
 import { RetrievalModel } from '../lib/model/retrieval-model';
 import { VqaModel } from '../lib/model/vqa-model';
@@ -110,7 +110,7 @@ describe('round trip', () => {
     delete petl.scale;
     delete petl.share;
     petl.modalities = [...(petl.modalities ?? [])].reverse();
-    petl.layers = [1, fx.config.vision.depth];
+    petl.layers = [1, fx.config.vision?.depth as number];
     const m = await retrievalModel({ ...fx.config, petl });
     await loadAdapter(m, adapterPath);
     expect(exactDifferences(await retrievalOutputs(m, fx.inputs), perturbedOutputs)).toEqual([]);

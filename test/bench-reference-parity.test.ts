@@ -29,8 +29,8 @@ describe('PyTorch reference parity (tiny configuration)', () => {
     const probe = await probeReference(DEFAULT_PYTHONS);
     if (!probe.ok) throw new Error(`the reference needs python3 with torch: ${probe.reason}`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ua-parity-'));
-    const config = benchModelConfig('tiny', 'retrieval');
-    const model = await RetrievalModel.create(config);
+    const model = await RetrievalModel.create(benchModelConfig('tiny', 'retrieval'));
+    const config = model.config;
     try {
       const rng = new Rng(5);
       // Randomise every adapter tensor (the retrieval init leaves the textual up-projection at zero).
@@ -49,7 +49,7 @@ describe('PyTorch reference parity (tiny configuration)', () => {
       const B = 4;
       const N = 1 + (config.vision.imageSize / config.vision.patchSize) ** 2;
       const pixels = randomPixels(rng, B, config.vision.imageSize);
-      const text = textBatch(B, 35, config.tokens!);
+      const text = textBatch(B, 35, config.tokens);
       const itmTokens = randomFloats(rng, [B, N, config.vision.width]);
       await writeSafetensors(path.join(dir, 'inputs.safetensors'), { pixels, input_ids: text.inputIds, attention_mask: text.attentionMask, itm_tokens: itmTokens });
 

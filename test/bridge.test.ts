@@ -3,7 +3,7 @@
  * ERR_SHAPE / ERR_DTYPE, native errors become JS errors with a code (the process survives), and long
  * native work does not block the event loop.
  */
-import { runUtility } from '../lib/native';
+import { rawUtility as runUtility } from './helpers/raw-addon';
 import { isUniAdapterError } from '../lib/errors';
 import { float32, type DType, type HostTensor } from '../lib/tensor';
 

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readTrainConfig } from '../lib/cli/train';
 import { presetConfig } from '../lib/config/presets';
+import { resolveConfig } from '../lib/config/resolve-config';
 import type { EvalConfig } from '../lib/evaluation/eval-config';
 import { evalModelConfig } from '../lib/evaluation/run-evaluation';
 import { Trainer } from '../lib/train/trainer';
@@ -23,10 +24,10 @@ describe('configs/', () => {
     ]);
   });
 
-  it.each(files)('%s validates and builds a model configuration', (f) => {
+  it.each(files)('%s validates and builds a model configuration', async (f) => {
     const c = readTrainConfig(path.join(dir, f));
     const t = new Trainer(c);
-    const m = t.modelConfig();
+    const m = await resolveConfig(t.modelConfig());
     expect(m.petl.method).toBe('uniadapter');
     expect(m.petl.bottleneck).toBe(512);
     expect(path.isAbsolute(c.outputDir)).toBe(true);
@@ -45,20 +46,20 @@ describe('official behaviour by default', () => {
     'didemo-retrieval.yaml': true,
   };
 
-  it('presetConfig builds the separate momentum backbone of the official model', () => {
+  it('presetConfig builds the separate momentum backbone of the official model', async () => {
     for (const task of ['retrieval', 'vqa', 'caption'] as const) {
-      expect(presetConfig('blip-base', task).momentumSharesBackbone).toBe(false);
-      expect(presetConfig('blip-large', task).momentumSharesBackbone).toBe(false);
+      expect((await resolveConfig(presetConfig('blip-base', task))).momentumSharesBackbone).toBe(false);
+      expect((await resolveConfig(presetConfig('blip-large', task))).momentumSharesBackbone).toBe(false);
     }
   });
 
-  it.each(files)('%s keeps the momentum backbone and samples negatives as the official config', (f) => {
+  it.each(files)('%s keeps the momentum backbone and samples negatives as the official config', async (f) => {
     const c = readTrainConfig(path.join(dir, f));
-    const m = new Trainer(c).modelConfig();
+    const m = await resolveConfig(new Trainer(c).modelConfig());
     expect(m.momentumSharesBackbone).toBe(false);
     if (f in officialNegatives) expect(m.negativeAllRank).toBe(officialNegatives[f]);
     // Evaluation resolves the same model configuration as training.
-    expect(evalModelConfig(c as unknown as EvalConfig)).toEqual(m);
+    expect(await resolveConfig(evalModelConfig(c as unknown as EvalConfig))).toEqual(m);
   });
 
   it('DiDeMo uses one text length, 64 tokens, in training and evaluation', () => {

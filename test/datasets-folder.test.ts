@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DATASET_MANIFEST_FILE, DATASET_MANIFEST_FORMAT, datasetFromAnnotations, openDatasetFolder } from '../lib/data/dataset-folder';
-import { buildManifest, MANIFEST_FILE, MANIFEST_FORMAT, SYNTHETIC_TASKS, TASK_ENTRIES } from '../lib/data/synthetic/layout';
+import { buildManifest, MANIFEST_FILE, MANIFEST_FORMAT, SYNTHETIC_TASKS, TASK_ENTRIES } from '../lib/tools/synthetic/layout';
 import { putJson, rejection, tempTree, touch } from './helpers/dataset-files';
 
 /** Minimal valid annotation content per manifest key and format. */

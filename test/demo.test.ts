@@ -10,12 +10,12 @@ import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
 import { openDatasetFolder } from '../lib/data/dataset-folder';
-import { demoModelConfig, QUICK_PLAN } from '../lib/demo/demo-plan';
-import { runDemo, type DemoReport } from '../lib/demo/run-demo';
+import { demoModelConfig, QUICK_PLAN } from '../lib/tools/demo/demo-plan';
+import { runDemo, type DemoReport } from '../lib/tools/demo/run-demo';
 import { Gallery } from '../lib/inference/gallery';
 import { TextGallery } from '../lib/inference/text-gallery';
 import { RetrievalModel } from '../lib/model/retrieval-model';
-import { BlipTokenizer } from '../lib/tokenizer';
+import { BlipTokenizer } from '../lib/text/tokenizer';
 import { loadAdapter } from '../lib/weights/adapter-file';
 import { bruteItmEval, bruteMatrices, bruteGalleryScores } from './helpers/brute-retrieval';
 

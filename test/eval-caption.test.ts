@@ -1,4 +1,4 @@
-import { bleuScore, ciderD, evaluateCaptions, ngramCounts, ptbTokenize, splitTokens } from '../lib/eval';
+import { bleuScore, ciderD, evaluateCaptions, ngramCounts, ptbTokenize, splitTokens } from '../lib/evaluation/metrics';
 import { UniAdapterError } from '../lib/errors';
 
 // Reference numbers: derived by hand below, and cross-checked once against pycocoevalcap's Bleu and Cider

@@ -5,7 +5,7 @@ import {
   rankImageToText,
   rankTextToImage,
   recallAtK,
-} from '../lib/eval';
+} from '../lib/evaluation/metrics';
 import { UniAdapterError } from '../lib/errors';
 
 function code(fn: () => unknown): string | undefined {

@@ -4,9 +4,9 @@
  * the official filling of the score matrices (top-k by ITC similarity re-ranked as ITM logit +
  * beta × sim, -100 elsewhere) and itm_eval's recalls, on 20 images (or videos) × 100 texts.
  */
-import { itmEval } from '../lib/eval';
+import { itmEval } from '../lib/evaluation/metrics';
 import { RetrievalModel } from '../lib/model/retrieval-model';
-import { asFrames, retrievalScoreMatrices, type ScoreMatrices } from '../lib/retrieval/score-matrices';
+import { asFrames, retrievalScoreMatrices, type ScoreMatrices } from '../lib/evaluation/retrieval/score-matrices';
 import { float32, int64, selectRows, toNumbers, type HostTensor } from '../lib/tensor';
 import { bruteItmEval, bruteMatrices, brutePairScores } from './helpers/brute-retrieval';
 import { tinyConfig } from './helpers/tiny-models';

@@ -1,4 +1,4 @@
-import { OUTSIDE_SHORTLIST_SCORE, topKIndices } from '../lib/eval';
+import { OUTSIDE_SHORTLIST_SCORE, topKIndices } from '../lib/evaluation/metrics';
 import { UniAdapterError } from '../lib/errors';
 
 it('scores outside the shortlist are -100, as the official matrices', () => {

@@ -6,7 +6,7 @@ import {
   vqaProcessDigitArticle,
   vqaProcessPunctuation,
   vqaSoftScore,
-} from '../lib/eval';
+} from '../lib/evaluation/metrics';
 import { UniAdapterError } from '../lib/errors';
 
 // Expected strings below were checked once against the official VQA v2 tool (vqaEval.py,

@@ -5,9 +5,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { runGoldenCase } from '../lib/golden/run-case';
+import { runGoldenCase } from '../lib/tools/golden/run-case';
 import { readSafetensors } from '../lib/io/safetensors';
-import { compareTensor } from '../lib/golden/tolerance';
+import { compareTensor } from '../lib/tools/golden/tolerance';
 import { GOLDEN_TINY } from './helpers/fixtures';
 
 const cases = fs

@@ -5,8 +5,9 @@
  */
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { encodePng } from '../lib/data/synthetic/png';
+import { encodePng } from '../lib/tools/synthetic/png';
 import { UniAdapterError, fromNative } from '../lib/errors';
+import { utility } from '../lib/native/dispatch';
 import { readSafetensors, SafetensorsFile, writeSafetensors } from '../lib/io/safetensors';
 import { answerQuestions } from '../lib/inference/answer';
 import { captionImages } from '../lib/inference/caption';
@@ -18,7 +19,7 @@ import { createModel } from '../lib/model/create-model';
 import { RetrievalModel } from '../lib/model/retrieval-model';
 import { VqaModel } from '../lib/model/vqa-model';
 import type { ModelConfig } from '../lib/config/model-config';
-import { BlipTokenizer, MAX_TEXT_CHARS } from '../lib/tokenizer';
+import { BlipTokenizer, MAX_TEXT_CHARS } from '../lib/text/tokenizer';
 import { float32, uint8, type HostTensor } from '../lib/tensor';
 import { loadAdapter, readAdapterMetadata, saveAdapter } from '../lib/weights/adapter-file';
 import { loadWeights } from '../lib/weights/load-weights';
@@ -168,13 +169,13 @@ describe('what crosses to the native side', () => {
   });
 
   test('a throwing option getter or tensor field is ERR_ARG naming it', async () => {
-    const options = Object.defineProperty({}, 'tokens', {
+    const options = Object.defineProperty({}, 'n', {
       enumerable: true,
       get() {
         throw new Error('boom');
       },
-    });
-    await expectUniAdapterError(retrieval.run('encode_image', { pixels: pixels(new Uint8Array(3072)) }, options), 'ERR_ARG', "option 'tokens'", 'boom');
+    }) as { n?: number };
+    await expectUniAdapterError(utility.gemm({}, options), 'ERR_ARG', "option 'n'", 'boom');
     const tensor = Object.defineProperty({ dtype: 'uint8', shape: [1, 32, 32, 3] }, 'data', {
       enumerable: true,
       get() {

@@ -9,10 +9,10 @@ import { constants as fsConstants, closeSync, openSync, promises as fsp } from '
 import * as path from 'path';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { openCheckpoint } from '../lib/io/checkpoint';
-import { decodeImage } from '../lib/io/image';
+import { decodeImage } from '../lib/data/media/image';
 import { PthFile } from '../lib/io/pth';
 import { SafetensorsFile, readSafetensors, writeSafetensors } from '../lib/io/safetensors';
-import { probeVideo, readVideoFrames, type VideoInfo } from '../lib/io/video';
+import { probeVideo, readVideoFrames, type VideoInfo } from '../lib/data/media/video';
 import { Gallery } from '../lib/inference/gallery';
 import { RetrievalModel } from '../lib/model/retrieval-model';
 import { loadAdapter, readAdapterMetadata } from '../lib/weights/adapter-file';

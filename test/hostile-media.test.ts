@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { probeVideo, readVideoFrames } from '../lib/io/video';
+import { probeVideo, readVideoFrames } from '../lib/data/media/video';
 import { counterClip, frameNumber, haveFfmpeg, tempDir } from './helpers/video-clips';
 import { removeTempDir } from './helpers/weights-fixtures';
 

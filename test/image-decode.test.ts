@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { decodeImage } from '../lib/io/image';
+import { decodeImage } from '../lib/data/media/image';
 import { isUniAdapterError } from '../lib/errors';
 import { diffStats, fixturePath, manifest, readPixels } from './helpers/image-fixtures';
 

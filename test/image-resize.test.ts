@@ -2,7 +2,7 @@
  * The native PIL-compatible resize and the whole test-time pipeline (sharp decode + resize to S×S)
  * against PIL's `Image.open(f).convert('RGB').resize((S, S), Image.BICUBIC)` on real photographs.
  */
-import { decodeImage, resizeImage } from '../lib/io/image';
+import { decodeImage, resizeImage } from '../lib/data/media/image';
 import { testTransform } from '../lib/data/transforms/test-transform';
 import { isUniAdapterError } from '../lib/errors';
 import { diffStats, fixturePath, manifest, readPixels, type FixtureImage } from './helpers/image-fixtures';

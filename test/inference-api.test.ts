@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { generateSyntheticDataset } from '../lib/data/synthetic';
+import { generateSyntheticDataset } from '../lib/tools/synthetic';
 import { openDatasetFolder } from '../lib/data/dataset-folder';
 import { Gallery } from '../lib/inference/gallery';
 import { retrieveByImage, retrieveByText } from '../lib/inference/retrieve';
@@ -17,11 +17,11 @@ import { expectUniAdapterError } from './helpers/expect-error';
 import { RetrievalModel } from '../lib/model/retrieval-model';
 import { VqaModel } from '../lib/model/vqa-model';
 import { CaptionModel } from '../lib/model/caption-model';
-import { BlipTokenizer } from '../lib/tokenizer';
-import { pixelsOf } from '../lib/inference/media-input';
+import { BlipTokenizer } from '../lib/text/tokenizer';
+import { pixelsOf } from '../lib/data/media/media-input';
 import { int64, toNumbers } from '../lib/tensor';
-import { captionPromptTensor } from '../lib/text-batches';
-import { CAPTION_PROMPT } from '../lib/train/batches';
+import { captionPromptTensor } from '../lib/text/text-batches';
+import { CAPTION_PROMPT } from '../lib/data/batches';
 import { tinyConfig } from './helpers/tiny-models';
 
 jest.setTimeout(300_000);

@@ -3,9 +3,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { synthOptionsFromArgs, command as synthCommand } from '../lib/cli/synth';
 import { openDatasetFolder } from '../lib/data/dataset-folder';
-import { generateSyntheticDataset, type SyntheticDatasetSummary } from '../lib/data/synthetic/generate';
-import { buildManifest, MANIFEST_FILE, SYNTHETIC_TASKS } from '../lib/data/synthetic/layout';
-import { COLOR_RGB } from '../lib/data/synthetic/vocab';
+import { generateSyntheticDataset, type SyntheticDatasetSummary } from '../lib/tools/synthetic/generate';
+import { buildManifest, MANIFEST_FILE, SYNTHETIC_TASKS } from '../lib/tools/synthetic/layout';
+import { COLOR_RGB } from '../lib/tools/synthetic/vocab';
 import { colorMask, decodePng, decodeVideo, listFiles, maskStats } from './helpers/synthetic-pixels';
 
 const SMALL = {

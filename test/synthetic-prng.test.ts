@@ -1,5 +1,5 @@
 import { Rng } from '../lib/data/rng';
-import { Prng } from '../lib/data/synthetic/prng';
+import { Prng } from '../lib/tools/synthetic/prng';
 
 describe('synthetic Prng', () => {
   test('is xoshiro128** (reference outputs for state 1,2,3,4)', () => {

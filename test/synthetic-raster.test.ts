@@ -1,9 +1,9 @@
-import { Prng } from '../lib/data/synthetic/prng';
-import { renderFrame, renderFrames } from '../lib/data/synthetic/raster';
-import { encodePng } from '../lib/data/synthetic/png';
-import { sampleImageScene, type Scene, type SceneObject } from '../lib/data/synthetic/scene';
-import { TEXTURE_AMPLITUDE } from '../lib/data/synthetic/background';
-import { BACKGROUND_RGB, BACKGROUNDS, COLOR_RGB, COLORS, SHAPES, TEXTURES, type ShapeName } from '../lib/data/synthetic/vocab';
+import { Prng } from '../lib/tools/synthetic/prng';
+import { renderFrame, renderFrames } from '../lib/tools/synthetic/raster';
+import { encodePng } from '../lib/tools/synthetic/png';
+import { sampleImageScene, type Scene, type SceneObject } from '../lib/tools/synthetic/scene';
+import { TEXTURE_AMPLITUDE } from '../lib/tools/synthetic/background';
+import { BACKGROUND_RGB, BACKGROUNDS, COLOR_RGB, COLORS, SHAPES, TEXTURES, type ShapeName } from '../lib/tools/synthetic/vocab';
 import sharp from 'sharp';
 import { colorDistance, colorMask, maskStats } from './helpers/synthetic-pixels';
 

@@ -2,10 +2,10 @@
  * Captions and questions of the synthetic data set, checked by parsing them back with a parser written
  * here independently of the grammar: every caption must be true of its scene and every answer right.
  */
-import { imageCaptions, videoCaptions } from '../lib/data/synthetic/captions';
-import { Prng } from '../lib/data/synthetic/prng';
-import { imageQuestions, simulateAnswers, videoQuestions, ANSWERS_BY_KIND } from '../lib/data/synthetic/questions';
-import { sampleImageScene, sampleVideoScene, sceneSignature, type Scene, type SceneObject } from '../lib/data/synthetic/scene';
+import { imageCaptions, videoCaptions } from '../lib/tools/synthetic/captions';
+import { Prng } from '../lib/tools/synthetic/prng';
+import { imageQuestions, simulateAnswers, videoQuestions, ANSWERS_BY_KIND } from '../lib/tools/synthetic/questions';
+import { sampleImageScene, sampleVideoScene, sceneSignature, type Scene, type SceneObject } from '../lib/tools/synthetic/scene';
 
 const COLOR_WORDS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange', 'white'];
 const SHAPE_WORDS = ['circle', 'square', 'triangle', 'star', 'cross', 'diamond'];

@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { encodeMp4, encodeMp4Clips } from '../lib/data/synthetic/mp4';
-import { Prng } from '../lib/data/synthetic/prng';
-import { renderFrames } from '../lib/data/synthetic/raster';
-import { sampleVideoScene, type Scene } from '../lib/data/synthetic/scene';
-import { COLOR_RGB, MOTIONS } from '../lib/data/synthetic/vocab';
+import { encodeMp4, encodeMp4Clips } from '../lib/tools/synthetic/mp4';
+import { Prng } from '../lib/tools/synthetic/prng';
+import { renderFrames } from '../lib/tools/synthetic/raster';
+import { sampleVideoScene, type Scene } from '../lib/tools/synthetic/scene';
+import { COLOR_RGB, MOTIONS } from '../lib/tools/synthetic/vocab';
 import { colorMask, decodeVideo, maskStats } from './helpers/synthetic-pixels';
 
 const maybe = describe; // ffmpeg is a required system package (the README's install, .ci/run)

@@ -17,8 +17,8 @@ import {
   forRetrieval,
   textBatchToTensors,
   type TextTensors,
-} from '../lib/text-batches';
-import { BlipTokenizer, type TextBatch } from '../lib/tokenizer';
+} from '../lib/text/text-batches';
+import { BlipTokenizer, type TextBatch } from '../lib/text/tokenizer';
 import { GOLDEN_TINY } from './helpers/fixtures';
 
 const tok = BlipTokenizer.bertBaseUncased();

@@ -4,7 +4,7 @@
  * rstrip('\n'), strip(' '), split(' ')); they were also checked once against CPython 3.11.
  */
 import { UniAdapterError } from '../lib/errors';
-import { preCaption, preQuestion } from '../lib/text';
+import { preCaption, preQuestion } from '../lib/text/pre-text';
 
 const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
 

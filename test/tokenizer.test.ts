@@ -9,9 +9,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { UniAdapterError } from '../lib/errors';
-import { normalizeBert } from '../lib/bert-normalizer';
-import { bertBaseUncasedVocab, fromSentencePieceStyle } from '../lib/bert-vocab';
-import { BlipTokenizer } from '../lib/tokenizer';
+import { normalizeBert } from '../lib/text/bert-normalizer';
+import { bertBaseUncasedVocab, fromSentencePieceStyle } from '../lib/text/bert-vocab';
+import { BlipTokenizer } from '../lib/text/tokenizer';
 import { loadHfBertReference, type HfBertReference } from '../scripts/hf-bert-reference';
 
 interface ReferenceCase {

@@ -7,7 +7,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { generateSyntheticDataset } from '../lib/data/synthetic';
+import { generateSyntheticDataset } from '../lib/tools/synthetic';
 import { readSafetensors } from '../lib/io/safetensors';
 import { toNumbers } from '../lib/tensor';
 import { tinyConfig } from './helpers/tiny-models';

@@ -30,20 +30,20 @@ describe('dynamic loss scaling', () => {
   const step = () => model.trainStep(batch(), { lr: 1e-3, alpha: 0.4, train: false, hardNegatives: 'argmax' });
 
   it('skips an overflowing step and halves the scale', async () => {
-    await model.run('load_scaler_state', {}, { scale: 1e38, growthTracker: 2 });
+    await model.setLossScale({ scale: 1e38, growthTracker: 2 });
     const before = flat(await model.stateDict('trainable'));
     const r = await step();
     expect(r.stats.finite).toBe(false);
     expect(r.stats.stepped).toBe(false);
     expect(r.stats.lossScale).toBe(5e37);
     expect(flat(await model.stateDict('trainable'))).toEqual(before);
-    const s = (await model.run('scaler_state')).info;
+    const s = (await model.lossScale());
     expect(s.scale).toBe(5e37);
     expect(s.growthTracker).toBe(0);
   });
 
   it('steps with unscaled gradients and grows the scale after the interval', async () => {
-    await model.run('load_scaler_state', {}, { scale: 1024, growthTracker: 0 });
+    await model.setLossScale({ scale: 1024, growthTracker: 0 });
     const before = flat(await model.stateDict('trainable'));
     const a = await step();
     expect(a.stats.stepped).toBe(true);
@@ -60,10 +60,10 @@ describe('dynamic loss scaling', () => {
     try {
       const opts = { lr: 1e-3, alpha: 0.4, train: false, hardNegatives: 'argmax' as const, update: false };
       await plain.trainStep(batch(), opts);
-      await scaled.run('load_scaler_state', {}, { scale: 256, growthTracker: 0 });
+      await scaled.setLossScale({ scale: 256, growthTracker: 0 });
       await scaled.trainStep(batch(), opts);
-      const g1 = (await plain.run('grads')).tensors;
-      const g2 = (await scaled.run('grads')).tensors;
+      const g1 = (await plain.grads());
+      const g2 = (await scaled.grads());
       for (const k of Object.keys(g1)) {
         const a = toNumbers(g1[k]);
         const b = toNumbers(g2[k]);

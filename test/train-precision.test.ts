@@ -25,7 +25,7 @@ async function gradsOf(config: ModelConfig, train: boolean): Promise<{ loss: num
   try {
     await m.setSeed(5);
     const r = await m.trainStep(batch(), { lr: 1e-3, alpha: 0.4, train, hardNegatives: 'argmax', update: false });
-    return { loss: r.stats.loss, grads: (await m.run('grads')).tensors };
+    return { loss: r.stats.loss, grads: (await m.grads()) };
   } finally {
     await m.dispose();
   }

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { generateSyntheticDataset } from '../lib/data/synthetic';
+import { generateSyntheticDataset } from '../lib/tools/synthetic';
 import { readSafetensors } from '../lib/io/safetensors';
 import { Trainer } from '../lib/train/trainer';
 import type { TrainerConfig } from '../lib/train/trainer-config';

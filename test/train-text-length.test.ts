@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { generateSyntheticDataset } from '../lib/data/synthetic';
+import { generateSyntheticDataset } from '../lib/tools/synthetic';
 import { RetrievalModel } from '../lib/model/retrieval-model';
 import { Trainer } from '../lib/train/trainer';
 import { tinyConfig } from './helpers/tiny-models';

@@ -13,7 +13,7 @@ import {
   type AugmentOp,
 } from '../lib/data/transforms/random-augment';
 import { invertAffine } from '../lib/data/transforms/warp-affine';
-import type { RgbImage } from '../lib/io/rgb-image';
+import type { RgbImage } from '../lib/data/media/rgb-image';
 import { fromBase64, readFixtureJson } from './helpers/image-fixtures';
 
 const lutCases = readFixtureJson('lut-ops.json').cases as any[];

@@ -6,7 +6,7 @@ import { flipHorizontal, sampleFlip } from '../lib/data/transforms/flip';
 import { cropImage } from '../lib/data/transforms/crop';
 import { centralCropBox, resizedCrop, sampleResizedCropBox } from '../lib/data/transforms/random-resized-crop';
 import { roundHalfEven } from '../lib/data/transforms/round-half-even';
-import { decodeImage } from '../lib/io/image';
+import { decodeImage } from '../lib/data/media/image';
 import { diffStats, fixturePath, readFixtureJson, readPixels } from './helpers/image-fixtures';
 
 const tv = readFixtureJson('torchvision.json');

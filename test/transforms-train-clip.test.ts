@@ -7,7 +7,7 @@ import { resizedCrop } from '../lib/data/transforms/random-resized-crop';
 import { flipHorizontal } from '../lib/data/transforms/flip';
 import { TrainTransform } from '../lib/data/transforms/train-transform';
 import { testTransform } from '../lib/data/transforms/test-transform';
-import { decodeImage, type RgbImage } from '../lib/io/image';
+import { decodeImage, type RgbImage } from '../lib/data/media/image';
 import type { HostTensor } from '../lib/tensor';
 import { fixturePath } from './helpers/image-fixtures';
 

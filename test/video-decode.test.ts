@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Rng } from '../lib/data/rng';
-import { probeVideo, readVideoFrames, sampleFrameIndices, videoFramesTensor } from '../lib/io/video';
+import { probeVideo, readVideoFrames, sampleFrameIndices, videoFramesTensor } from '../lib/data/media/video';
 import { checkTensor } from '../lib/tensor';
-import { MediaLoader } from '../lib/train/media';
+import { MediaLoader } from '../lib/data/media/media-loader';
 import { counterClip, frameNumber, H, STEP, tempDir, W } from './helpers/video-clips';
 
 const suite = describe; // ffmpeg is a required system package (the README's install, .ci/run)

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UniAdapterError } from '../lib/errors';
-import { findTool } from '../lib/io/ffmpeg';
-import { probeVideo, readVideoFrames } from '../lib/io/video';
+import { findTool } from '../lib/data/media/ffmpeg';
+import { probeVideo, readVideoFrames } from '../lib/data/media/video';
 import { counterClip, ffmpeg, tempDir } from './helpers/video-clips';
 
 async function failure(p: Promise<unknown>): Promise<UniAdapterError> {

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Rng } from '../lib/data/rng';
 import { UniAdapterError } from '../lib/errors';
-import { sampleFrameIndices } from '../lib/io/video';
+import { sampleFrameIndices } from '../lib/data/media/video';
 
 describe('sampleFrameIndices', () => {
   test("blip-arange is BLIP video_dataset's np.arange(0, n, n/N, dtype=int), i.e. k·floor(n/N)", () => {

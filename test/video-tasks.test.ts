@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { generateSyntheticDataset } from '../lib/data/synthetic';
+import { generateSyntheticDataset } from '../lib/tools/synthetic';
 import { runEvaluation } from '../lib/evaluation/run-evaluation';
 import { Trainer } from '../lib/train/trainer';
 import { openDatasetFolder } from '../lib/data/dataset-folder';
@@ -14,7 +14,7 @@ import { Gallery } from '../lib/inference/gallery';
 import { retrieveByImage, retrieveByText } from '../lib/inference/retrieve';
 import { TextGallery } from '../lib/inference/text-gallery';
 import { RetrievalModel } from '../lib/model/retrieval-model';
-import { BlipTokenizer } from '../lib/tokenizer';
+import { BlipTokenizer } from '../lib/text/tokenizer';
 import { answerQuestions } from '../lib/inference/answer';
 import { VqaModel } from '../lib/model/vqa-model';
 import { loadAdapter } from '../lib/weights/adapter-file';

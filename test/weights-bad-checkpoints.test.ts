@@ -10,7 +10,7 @@ import { writeSafetensors } from '../lib/io/safetensors';
 import { RetrievalModel } from '../lib/model/retrieval-model';
 import type { HostTensor } from '../lib/tensor';
 import { loadWeights } from '../lib/weights/load-weights';
-import { compareTensor } from '../lib/golden/tolerance';
+import { compareTensor } from '../lib/tools/golden/tolerance';
 import {
   RETRIEVAL_PTH,
   RETRIEVAL_SAFETENSORS,

@@ -6,13 +6,13 @@
  * keys reported by name.
  */
 import * as path from 'path';
-import { runGoldenCase } from '../lib/golden/run-case';
+import { runGoldenCase } from '../lib/tools/golden/run-case';
 import { writeSafetensors } from '../lib/io/safetensors';
 import { RetrievalModel } from '../lib/model/retrieval-model';
 import type { HostTensor } from '../lib/tensor';
 import { toHfName } from '../lib/weights/key-map';
 import { loadWeights, type LoadReport } from '../lib/weights/load-weights';
-import { compareTensor } from '../lib/golden/tolerance';
+import { compareTensor } from '../lib/tools/golden/tolerance';
 import {
   RETRIEVAL_DIR,
   RETRIEVAL_PTH,

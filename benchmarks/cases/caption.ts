@@ -5,9 +5,9 @@
  * reported with the timing.
  */
 import { CaptionModel } from '../../lib/model/caption-model';
-import { BlipTokenizer } from '../../lib/tokenizer';
-import { captionPromptTensor } from '../../lib/text-batches';
-import { CAPTION_PROMPT } from '../../lib/train/batches';
+import { BlipTokenizer } from '../../lib/text/tokenizer';
+import { captionPromptTensor } from '../../lib/text/text-batches';
+import { CAPTION_PROMPT } from '../../lib/data/batches';
 import type { Precision } from '../../lib/config/model-config';
 import { benchModelConfig, describeConfig, precisionTag } from '../configs';
 import type { BenchmarkCase } from '../context';
@@ -24,10 +24,10 @@ export const runCaption: BenchmarkCase = async (ctx) => {
 
 async function runCaptionIn(ctx: Parameters<BenchmarkCase>[0], precision: Precision) {
   const { plan, options } = ctx;
-  const config = benchModelConfig(options.config, 'caption', { device: options.device, precision });
   const tag = precisionTag(options.precisions, precision);
   const t0 = nowMs();
-  const model = await CaptionModel.create(config);
+  const model = await CaptionModel.create(benchModelConfig(options.config, 'caption', { device: options.device, precision }));
+  const config = model.config;
   ctx.log(`  built ${options.config} ${precision} caption model in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
   try {
     const c = plan.caption;

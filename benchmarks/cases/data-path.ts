@@ -4,7 +4,7 @@
  * frames (one ffmpeg process per clip) + the clip test transform, with 8 and 16 frames.
  * One iteration processes every file once.
  */
-import { MediaLoader } from '../../lib/train/media';
+import { MediaLoader } from '../../lib/data/media/media-loader';
 import type { BenchmarkCase } from '../context';
 import { writeClips, writeJpegs } from '../media-fixtures';
 import { makeResult, measure } from '../measure';

@@ -31,7 +31,7 @@ async function runItmIn(ctx: Parameters<BenchmarkCase>[0], precision: Precision)
   const out: BenchResult[] = [];
 
   const P = plan.itm.pairs;
-  const texts = textBatch(P, L, config.tokens!);
+  const texts = textBatch(P, L, config.tokens);
   const tokens = randomFloats(ctx.rng, [P, 1, N, D]);
   const pass = await measure(() => model.itm({ inputIds: texts.inputIds, attentionMask: texts.attentionMask, imageTokens: tokens, pfa: false }), plan.itm, options.device);
   const passResult = makeResult(
@@ -52,7 +52,7 @@ async function runItmIn(ctx: Parameters<BenchmarkCase>[0], precision: Precision)
   out.push(passResult);
 
   const k = plan.rerank.k;
-  const candidates = textBatch(k, L, config.tokens!);
+  const candidates = textBatch(k, L, config.tokens);
   const one = randomFloats(ctx.rng, [1, 1, N, D]);
   const copies = concatRows(Array.from({ length: k }, () => one));
   const variants = [

@@ -9,10 +9,10 @@
  * k candidates; the ITC similarity matrix inside the re-ranking phase is counted linearly too, a small
  * share), the metrics (sorting every row) quadratically.
  */
-import { itmEval } from '../../lib/eval/retrieval-metrics';
+import { itmEval } from '../../lib/evaluation/metrics/retrieval-metrics';
 import { Rng } from '../../lib/data/rng';
 import { RetrievalModel } from '../../lib/model/retrieval-model';
-import { retrievalScoreMatrices } from '../../lib/retrieval/score-matrices';
+import { retrievalScoreMatrices } from '../../lib/evaluation/retrieval/score-matrices';
 import { concatRows, type HostTensor } from '../../lib/tensor';
 import { benchModelConfig, describeConfig } from '../configs';
 import type { BenchmarkCase } from '../context';
@@ -30,8 +30,8 @@ export const runRetrievalEval: BenchmarkCase = async (ctx) => {
   const { plan, options } = ctx;
   const e = plan.eval;
   const precision = options.precisions[options.precisions.length - 1];
-  const config = benchModelConfig(e.config, 'retrieval', { imageSize: e.imageSize, device: options.device, precision });
-  const model = await RetrievalModel.create(config);
+  const model = await RetrievalModel.create(benchModelConfig(e.config, 'retrieval', { imageSize: e.imageSize, device: options.device, precision }));
+  const config = model.config;
   try {
     const G = e.images;
     const Q = G * e.textsPerImage;
@@ -61,7 +61,7 @@ export const runRetrievalEval: BenchmarkCase = async (ctx) => {
       const masks: HostTensor[] = [];
       const tfeat: HostTensor[] = [];
       for (let j = 0; j < Q; j += TEXT_BATCH) {
-        const b = textBatch(Math.min(TEXT_BATCH, Q - j), L, config.tokens!, j);
+        const b = textBatch(Math.min(TEXT_BATCH, Q - j), L, config.tokens, j);
         const emb = await model.encodeTexts(b.inputIds, b.attentionMask);
         ids.push(b.inputIds);
         masks.push(b.attentionMask);

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Precision } from '../config/model-config';
 import { UniAdapterError } from '../errors';
-import { PACKAGE_ROOT } from '../native';
+import { PACKAGE_ROOT } from '../native/addon';
 import { intOption, parseCommandArgs, type CliIO, type Command } from './command';
 
 /** The benchmarks of the suite, in the order they run. */

@@ -1,10 +1,10 @@
 /**
  * `uniadapter demo [--quick] [--checkpoint <BLIP .pth|.safetensors>] [--report <dir>]`: the main job
- * on its embedded default (see lib/demo/run-demo.ts). Exits non-zero when training did not clearly
+ * on its embedded default (see lib/tools/demo/run-demo.ts). Exits non-zero when training did not clearly
  * beat the untrained model.
  */
-import { FULL_PLAN, QUICK_PLAN } from '../demo/demo-plan';
-import { runDemo } from '../demo/run-demo';
+import { FULL_PLAN, QUICK_PLAN } from '../tools/demo/demo-plan';
+import { runDemo } from '../tools/demo/run-demo';
 import { parseCommandArgs, type Command } from './command';
 
 const usage = 'uniadapter demo [--quick] [--checkpoint <BLIP .pth|.safetensors>] [--report <dir>] [--steps N]';

@@ -1,5 +1,5 @@
 /** `uniadapter doctor [--json]`: what the machine and the installed binary offer, and what to fix. */
-import { runtimeReport } from '../runtime-info';
+import { runtimeReport } from '../native/runtime-info';
 import { parseCommandArgs, writeJson, type Command } from './command';
 
 const usage = 'uniadapter doctor [--json] [--no-measure]';

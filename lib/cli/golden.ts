@@ -1,5 +1,5 @@
 /** `uniadapter golden <case-dir> --out <file.safetensors>`: run a fixture case and write its outputs. */
-import { runGoldenCase } from '../golden/run-case';
+import { runGoldenCase } from '../tools/golden/run-case';
 import { writeSafetensors } from '../io/safetensors';
 import { UniAdapterError } from '../errors';
 import { parseCommandArgs, type Command } from './command';

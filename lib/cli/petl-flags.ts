@@ -38,8 +38,8 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
 }
 
 /** The PETL settings the flags ask for, on top of `base`. */
-export function petlFromFlags(values: Record<string, string | boolean | undefined>, base: PetlConfig): PetlConfig {
-  const p: PetlConfig = { ...base };
+export function petlFromFlags(values: Record<string, string | boolean | undefined>, base: Partial<PetlConfig> = {}): Partial<PetlConfig> {
+  const p: Partial<PetlConfig> = { ...base };
   const method = oneOf(values.method as string | undefined, METHODS, 'method');
   if (method) {
     p.method = method;

@@ -7,7 +7,7 @@ import { UniAdapterError } from '../errors';
 import { ClipTransform } from '../data/transforms/clip-transform';
 import { CLIP_MEAN, CLIP_STD, normalizeToFloat } from '../data/transforms/normalize';
 import { testTransform } from '../data/transforms/test-transform';
-import { decodeImage } from '../io/image';
+import { decodeImage } from '../data/media/image';
 import type { HostTensor } from '../tensor';
 import { intOption, parseCommandArgs, writeJson, type CliIO, type Command } from './command';
 
@@ -37,7 +37,7 @@ export function isVideoPath(file: string): boolean {
 async function videoPixels(file: string, size: number, frames: number): Promise<{ pixels: HostTensor; indices: number[] }> {
   // Loaded only for videos: it looks for ffmpeg.
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const video = require('../io/video') as typeof import('../io/video');
+  const video = require('../data/media/video') as typeof import('../data/media/video');
   const clip = await video.readVideoFrames(file, { frames, mode: 'uniform' });
   const uint8: HostTensor = { dtype: 'uint8', shape: [clip.frames, clip.height, clip.width, 3], data: clip.data };
   const resized = await new ClipTransform({ size, train: false }).apply(uint8);

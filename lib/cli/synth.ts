@@ -9,9 +9,9 @@
  * prints the summary object.
  */
 import { UniAdapterError } from '../errors';
-import { generateSyntheticDataset } from '../data/synthetic/generate';
-import { SYNTHETIC_TASKS, VIDEO_TASKS, type SyntheticTask } from '../data/synthetic/layout';
-import type { SyntheticDatasetOptions } from '../data/synthetic/options';
+import { generateSyntheticDataset } from '../tools/synthetic/generate';
+import { SYNTHETIC_TASKS, VIDEO_TASKS, type SyntheticTask } from '../tools/synthetic/layout';
+import type { SyntheticDatasetOptions } from '../tools/synthetic/options';
 import { intOption, parseCommandArgs, writeJson, type Command } from './command';
 
 const usage =

@@ -2,7 +2,7 @@
 import { once } from 'events';
 import * as readline from 'readline';
 import { UniAdapterError } from '../errors';
-import { BlipTokenizer } from '../tokenizer';
+import { BlipTokenizer } from '../text/tokenizer';
 import { intOption, parseCommandArgs, type CliIO, type Command } from './command';
 
 const usage = 'uniadapter tokenize [--json] [--max-length N] [--pad] [--vocab <file>]  < lines.txt';

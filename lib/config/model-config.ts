@@ -41,7 +41,7 @@ export type PetlMethod = 'uniadapter' | 'linear-probe' | 'adapter' | 'parallel' 
 export type Modality = 'visual' | 'textual' | 'multimodal';
 
 export interface PetlConfig {
-  method: PetlMethod;
+  method?: PetlMethod;
   /** Adapter bottleneck r (512 in the official configs). */
   bottleneck?: number;
   /** Fixed scale of the adapter deltas (0.1). */
@@ -75,13 +75,17 @@ export interface TokenIds {
   cls: number;
 }
 
+/**
+ * What a model is built from: the task and any settings that differ from the core's defaults, which
+ * are BLIP-base with the official UniAdapter settings (see ResolvedModelConfig / resolveConfig).
+ */
 export interface ModelConfig {
   task: Task;
-  vision: VisionConfig;
-  text: TextConfig;
+  vision?: Partial<VisionConfig>;
+  text?: Partial<TextConfig>;
   /** The VQA / caption decoder (defaults to the text configuration). */
   decoder?: Partial<TextConfig>;
-  petl: PetlConfig;
+  petl?: Partial<PetlConfig>;
   embedDim?: number;
   queueSize?: number;
   momentum?: number;
@@ -90,7 +94,7 @@ export interface ModelConfig {
   /** The momentum encoders reuse the frozen backbone tensors instead of keeping a copy. */
   momentumSharesBackbone?: boolean;
   negativeAllRank?: boolean;
-  tokens?: TokenIds;
+  tokens?: Partial<TokenIds>;
   labelSmoothing?: number;
   seed?: number;
   device?: Device;
@@ -111,3 +115,33 @@ export interface ModelConfig {
 
 /** BERT-base-uncased + BLIP's [DEC] and [ENC]. */
 export const BLIP_TOKENS: TokenIds = { enc: 30523, bos: 30522, sep: 102, pad: 0, cls: 101 };
+
+/**
+ * A configuration as the native core built it: every setting present, defaults filled in by the core
+ * (its configuration structs are the one source of defaults), `petl.layers` with its real last layer,
+ * modalities in the order visual, textual, multimodal, and `frozenDtype` resolved from 'auto'.
+ * `createModel(config).config` is this.
+ */
+export interface ResolvedModelConfig {
+  task: Task;
+  vision: Required<VisionConfig>;
+  text: Required<TextConfig>;
+  decoder: Required<TextConfig>;
+  petl: Required<PetlConfig>;
+  embedDim: number;
+  queueSize: number;
+  momentum: number;
+  momentumUpdate: 'official' | 'single';
+  momentumSharesBackbone: boolean;
+  negativeAllRank: boolean;
+  tokens: TokenIds;
+  labelSmoothing: number;
+  seed: number;
+  device: Device;
+  precision: Precision;
+  frozenDtype: 'float32' | 'bfloat16' | 'float16';
+  backboneInit: 'blip' | 'variance-preserving';
+  lossScaling: 'auto' | 'dynamic' | 'off';
+  lossScaleInit: number;
+  lossScaleGrowthInterval: number;
+}

@@ -7,7 +7,7 @@ export interface EvalConfig {
   model: ModelChoice;
   /** BLIP weights (.pth or .safetensors). */
   weights?: string;
-  /** A trained adapter file (uniadapter-adapter/1). */
+  /** A trained adapter file (uniadapter-adapter/2). */
   adapter?: string;
   data: DataChoice;
   split?: 'val' | 'test';

@@ -7,20 +7,19 @@ import { resolveModelConfig } from '../config/model-choice';
 import { RETRIEVAL_TEXT_LENGTH } from '../config/presets';
 import type { ModelConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
-import { evaluateCaptions } from '../eval/caption-metrics';
-import { topKIndices } from '../eval/retrieval-scores';
-import { exactMatchAccuracy, vqaAccuracy } from '../eval/vqa-accuracy';
+import { evaluateCaptions } from './metrics/caption-metrics';
+import { topKIndices } from './metrics/retrieval-scores';
+import { exactMatchAccuracy, vqaAccuracy } from './metrics/vqa-accuracy';
 import { captionImages } from '../inference/caption';
 import { answerQuestions } from '../inference/answer';
 import { createModel, type TaskModel } from '../model/create-model';
 import type { CaptionModel } from '../model/caption-model';
 import type { RetrievalModel } from '../model/retrieval-model';
 import type { VqaModel } from '../model/vqa-model';
-import { evaluateRetrieval } from '../retrieval/evaluate';
-import { recommendedThreads, setThreads } from '../runtime-info';
-import { runUtility } from '../native';
-import { BlipTokenizer } from '../tokenizer';
-import { openTaskDataset } from '../train/task-data';
+import { evaluateRetrieval } from './retrieval/evaluate';
+import { defaultThreads, setThreads } from '../native/runtime-info';
+import { BlipTokenizer } from '../text/tokenizer';
+import { openTaskDataset } from '../data/task-data';
 import { loadAdapter } from '../weights/adapter-file';
 import { loadWeights } from '../weights/load-weights';
 import type { EvalConfig } from './eval-config';
@@ -40,7 +39,7 @@ export function evalModelConfig(c: EvalConfig): ModelConfig {
 
 export async function runEvaluation(c: EvalConfig, options: { model?: TaskModel; tokenizer?: BlipTokenizer; onProgress?: (what: string, done: number, total: number) => void } = {}): Promise<EvalResult> {
   const started = Date.now();
-  await setThreads(c.threads ?? recommendedThreads((await runUtility('info')).info.blas.kind));
+  await setThreads(c.threads ?? (await defaultThreads()));
   const model = options.model ?? (await createModel(evalModelConfig(c)));
   const owns = !options.model;
   const tok = options.tokenizer ?? BlipTokenizer.bertBaseUncased();

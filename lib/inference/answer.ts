@@ -6,10 +6,10 @@
 import { UniAdapterError } from '../errors';
 import type { VqaModel } from '../model/vqa-model';
 import { toNumbers } from '../tensor';
-import type { BlipTokenizer } from '../tokenizer';
-import { forAnswers, forQuestions, textBatchToTensors, type TextTensors } from '../text-batches';
-import { preQuestion } from '../text';
-import { pixelsOf, type ImageInput } from './media-input';
+import type { BlipTokenizer } from '../text/tokenizer';
+import { forAnswers, forQuestions, textBatchToTensors, type TextTensors } from '../text/text-batches';
+import { preQuestion } from '../text/pre-text';
+import { pixelsOf, type ImageInput } from '../data/media/media-input';
 
 export interface AnswerOptions {
   tokenizer: BlipTokenizer;

@@ -2,11 +2,11 @@
 import { UniAdapterError } from '../errors';
 import type { CaptionModel } from '../model/caption-model';
 import { toNumbers } from '../tensor';
-import type { BlipTokenizer } from '../tokenizer';
-import { captionPromptTensor } from '../text-batches';
-import { CAPTION_PROMPT } from '../train/batches';
-import { pixelsOf, type ImageInput } from './media-input';
-import { CAPTION_DEFAULTS } from '../model/caption-model';
+import type { BlipTokenizer } from '../text/tokenizer';
+import { captionPromptTensor } from '../text/text-batches';
+import { CAPTION_PROMPT } from '../data/batches';
+import { pixelsOf, type ImageInput } from '../data/media/media-input';
+import { CAPTION_GENERATION_DEFAULTS } from '../model/generation-options';
 import { generationLimits } from '../model/generation-options';
 
 export interface CaptionOptions {
@@ -26,7 +26,7 @@ export interface CaptionResult {
 
 export async function captionImages(model: CaptionModel, images: readonly ImageInput[], options: CaptionOptions): Promise<CaptionResult[]> {
   if (images.length === 0) return [];
-  generationLimits(options, CAPTION_DEFAULTS); // checked before any image is decoded
+  generationLimits(options, CAPTION_GENERATION_DEFAULTS); // checked before any image is decoded
   const prompt = options.prompt ?? CAPTION_PROMPT;
   const tok = options.tokenizer;
   const pixels = await pixelsOf(images, model.config.vision.imageSize);

@@ -7,7 +7,7 @@ import { UniAdapterError } from '../errors';
 import { SafetensorsFile, writeSafetensors } from '../io/safetensors';
 import type { RetrievalModel } from '../model/retrieval-model';
 import { concatRows, type HostTensor } from '../tensor';
-import { pixelsOf, type ImageInput } from './media-input';
+import { pixelsOf, type ImageInput } from '../data/media/media-input';
 
 export const GALLERY_FORMAT = 'uniadapter-gallery/1';
 
@@ -98,5 +98,5 @@ export class Gallery {
 
 /** A fingerprint of the backbone and the exact adapter values: embeddings depend on both. */
 async function stateFingerprint(model: RetrievalModel): Promise<string> {
-  return (await model.run('fingerprint', {}, { adapter: true })).info.fingerprint;
+  return (await model.fingerprint({ adapter: true })).fingerprint;
 }

@@ -5,14 +5,14 @@
  * are computed once per call for all the queries that shortlisted it.
  */
 import { UniAdapterError } from '../errors';
-import { topKIndices } from '../eval/retrieval-scores';
+import { topKIndices } from '../evaluation/metrics/retrieval-scores';
 import type { RetrievalModel } from '../model/retrieval-model';
 import { int64, selectRows, toNumbers, type HostTensor } from '../tensor';
-import type { BlipTokenizer } from '../tokenizer';
-import { forRetrieval, textBatchToTensors } from '../text-batches';
-import { preCaption } from '../text';
+import type { BlipTokenizer } from '../text/tokenizer';
+import { forRetrieval, textBatchToTensors } from '../text/text-batches';
+import { preCaption } from '../text/pre-text';
 import type { Gallery } from './gallery';
-import { pixelsOf, type ImageInput } from './media-input';
+import { pixelsOf, type ImageInput } from '../data/media/media-input';
 import type { TextGallery } from './text-gallery';
 
 export interface RetrieveOptions {

@@ -5,9 +5,9 @@
 import { UniAdapterError } from '../errors';
 import type { RetrievalModel } from '../model/retrieval-model';
 import { concatRows, type HostTensor } from '../tensor';
-import type { BlipTokenizer } from '../tokenizer';
-import { forRetrieval, textBatchToTensors } from '../text-batches';
-import { preCaption } from '../text';
+import type { BlipTokenizer } from '../text/tokenizer';
+import { forRetrieval, textBatchToTensors } from '../text/text-batches';
+import { preCaption } from '../text/pre-text';
 
 export interface TextGalleryOptions {
   tokenizer: BlipTokenizer;

@@ -1,10 +1,11 @@
 /** Image captioning (BLIP_Decoder, optionally with UniAdapter): LM training with the prompt masked, generation. */
 import type { ModelConfig } from '../config/model-config';
+import type { CaptionOps } from '../native/ops';
 import { UniAdapterError } from '../errors';
 import type { HostTensor } from '../tensor';
 import { BlipModel } from './blip-model';
-import { generationLimits, type GenerationLimits } from './generation-options';
-import { stepOptions, type StepOptions, type StepStats } from './step-options';
+import { CAPTION_GENERATION_DEFAULTS, generationLimits } from './generation-options';
+import type { StepOptions, StepStats } from './step-options';
 
 export interface CaptionBatch {
   pixels: HostTensor;
@@ -23,13 +24,11 @@ export interface CaptionGenerateOptions {
   capture?: boolean;
 }
 
-/** BLIP's captioning settings: 3 beams, at most 20 tokens, at least 5, no repetition penalty. */
-export const CAPTION_DEFAULTS: GenerationLimits = { numBeams: 3, maxLength: 20, minLength: 5, repetitionPenalty: 1.0 };
-
-export class CaptionModel extends BlipModel {
+export class CaptionModel extends BlipModel<CaptionOps> {
   static async create(config: ModelConfig): Promise<CaptionModel> {
     if (config.task !== 'caption') throw new UniAdapterError('ERR_CONFIG', `CaptionModel needs task 'caption', got '${config.task}'`);
-    return new CaptionModel(await BlipModel.createNative(config), config);
+    const { native, config: resolved } = await BlipModel.createNative(config);
+    return new CaptionModel(native, resolved);
   }
 
   private static inputs(b: CaptionBatch) {
@@ -37,13 +36,13 @@ export class CaptionModel extends BlipModel {
   }
 
   async forward(batch: CaptionBatch, options: { capture?: boolean } = {}): Promise<{ loss: number; captured: Record<string, HostTensor> }> {
-    const r = await this.run('forward', CaptionModel.inputs(batch), { capture: options.capture ?? false, promptLength: batch.promptLength });
+    const r = await this.ops.forward(CaptionModel.inputs(batch), { capture: options.capture, promptLength: batch.promptLength });
     return { loss: r.info.loss, captured: r.tensors };
   }
 
   async trainStep(batch: CaptionBatch, options: StepOptions): Promise<{ stats: StepStats; captured: Record<string, HostTensor> }> {
-    const r = await this.run('train_step', CaptionModel.inputs(batch), stepOptions(options, { promptLength: batch.promptLength }));
-    return { stats: r.info as StepStats, captured: r.tensors };
+    const r = await this.ops.train_step(CaptionModel.inputs(batch), { ...options, promptLength: batch.promptLength });
+    return { stats: r.info, captured: r.tensors };
   }
 
   /** Generation from the prompt ids ([DEC] a picture of): beam search (3 beams, max 20, min 5) or greedy. */
@@ -52,8 +51,8 @@ export class CaptionModel extends BlipModel {
     promptIds: HostTensor,
     options: CaptionGenerateOptions = {}
   ): Promise<{ ids: HostTensor; scores?: HostTensor; stepLogits?: HostTensor; unfinished?: HostTensor }> {
-    const limits = generationLimits(options, CAPTION_DEFAULTS);
-    const r = await this.run('generate', { pixels, prompt_input_ids: promptIds }, { ...limits, capture: options.capture ?? false });
+    const limits = generationLimits(options, CAPTION_GENERATION_DEFAULTS);
+    const r = await this.ops.generate({ pixels, prompt_input_ids: promptIds }, { ...limits, capture: options.capture });
     const t = r.tensors;
     return { ids: t.output_ids, scores: t.sequence_scores, stepLogits: t.step_logits, unfinished: t.unfinished_before_step };
   }

@@ -8,6 +8,12 @@ export interface GenerationLimits {
   repetitionPenalty: number;
 }
 
+/** BLIP's captioning settings: 3 beams, at most 20 tokens, at least 5, no repetition penalty. */
+export const CAPTION_GENERATION_DEFAULTS: GenerationLimits = { numBeams: 3, maxLength: 20, minLength: 5, repetitionPenalty: 1.0 };
+
+/** BLIP's VQA generation: 3 beams, at most 10 tokens including [DEC], at least 1. */
+export const VQA_GENERATION_DEFAULTS: GenerationLimits = { numBeams: 3, maxLength: 10, minLength: 1, repetitionPenalty: 1.0 };
+
 /**
  * Resolves and checks generation options: `numBeams` and `maxLength` positive integers, `minLength`
  * an integer in [0, maxLength] (a default larger than the given maxLength is lowered to it),

@@ -1,4 +1,5 @@
 /** What a model's parameters are: names, shapes, groups, and the counts the paper reports. */
+import type { ParamInfoWire } from '../native/ops';
 export interface ParameterEntry {
   name: string;
   shape: number[];
@@ -30,7 +31,7 @@ export interface ParameterInfo {
   counts: ParameterCounts;
 }
 
-export function parseParameterInfo(info: Record<string, any>): ParameterInfo {
+export function parseParameterInfo(info: ParamInfoWire): ParameterInfo {
   const names: string[] = info.names ?? [];
   const entries = names.map((name, i) => ({
     name,

@@ -4,10 +4,12 @@
  * with hard negatives).
  */
 import type { ModelConfig } from '../config/model-config';
+import type { RetrievalOps } from '../native/ops';
 import { UniAdapterError } from '../errors';
-import type { HostTensor, TensorMap } from '../tensor';
+import type { HostTensor } from '../tensor';
+import type { OpInputs } from '../native/ops';
 import { BlipModel } from './blip-model';
-import { stepOptions, type StepOptions, type StepStats } from './step-options';
+import type { StepOptions, StepStats } from './step-options';
 
 export interface ImageEmbeddings {
   /** ViT outputs [N, T, tokens, width] (T = 1 for images), when asked for. */
@@ -71,50 +73,49 @@ export interface RetrievalStepResult {
   captured: Record<string, HostTensor>;
 }
 
-export class RetrievalModel extends BlipModel {
+export class RetrievalModel extends BlipModel<RetrievalOps> {
   static async create(config: ModelConfig): Promise<RetrievalModel> {
     if (config.task !== 'retrieval') throw new UniAdapterError('ERR_CONFIG', `RetrievalModel needs task 'retrieval', got '${config.task}'`);
-    return new RetrievalModel(await BlipModel.createNative(config), config);
+    const { native, config: resolved } = await BlipModel.createNative(config);
+    return new RetrievalModel(native, resolved);
   }
 
-  async encodeImages(pixels: HostTensor, options: { tokens?: boolean; momentum?: boolean } = {}): Promise<ImageEmbeddings> {
-    const r = await this.run('encode_image', { pixels }, { tokens: options.tokens ?? true, momentum: options.momentum ?? false });
+  /** ITC embeddings (and ViT tokens unless `tokens` is false); the momentum encoder has no per-frame features. */
+  async encodeImages(pixels: HostTensor, options?: { tokens?: boolean; momentum?: false }): Promise<ImageEmbeddings>;
+  async encodeImages(pixels: HostTensor, options: { tokens?: boolean; momentum: true }): Promise<Omit<ImageEmbeddings, 'frameFeatures'>>;
+  async encodeImages(pixels: HostTensor, options: { tokens?: boolean; momentum?: boolean } = {}): Promise<Omit<ImageEmbeddings, 'frameFeatures'> & { frameFeatures?: HostTensor }> {
+    const r = await this.ops.encode_image({ pixels }, { tokens: options.tokens, momentum: options.momentum });
     const t = r.tensors;
     return { tokens: t.vit_last_hidden, clsMean: t.cls_mean, projRaw: t.image_proj_raw, features: t.image_feat, frameFeatures: t.frame_feat };
   }
 
   async encodeTexts(inputIds: HostTensor, attentionMask: HostTensor, options: { hidden?: boolean } = {}): Promise<TextEmbeddings> {
-    const r = await this.run('encode_text', { input_ids: inputIds, attention_mask: attentionMask }, { hidden: options.hidden ?? false });
+    // The core returns the hidden states unless told not to; this API returns them only when asked.
+    const r = await this.ops.encode_text({ input_ids: inputIds, attention_mask: attentionMask }, { hidden: options.hidden ?? false });
     return { hidden: r.tensors.text_last_hidden, projRaw: r.tensors.text_proj_raw, features: r.tensors.text_feat };
   }
 
   /** Cosine similarities a @ b^T of normalised features [n, m]. */
   async similarity(a: HostTensor, b: HostTensor): Promise<HostTensor> {
-    return (await this.run('similarity', { a, b })).tensors.sims;
+    return (await this.ops.similarity({ a, b }, {})).tensors.sims;
   }
 
   /** ITM logits [P, 2] (column 1 = match) of text/candidate pairs. */
   async itm(inputs: ItmInputs): Promise<{ logits: HostTensor; hidden?: HostTensor }> {
-    const t: TensorMap = { input_ids: inputs.inputIds, attention_mask: inputs.attentionMask, image_tokens: inputs.imageTokens };
+    const t: OpInputs<RetrievalOps, 'itm'> = { input_ids: inputs.inputIds, attention_mask: inputs.attentionMask, image_tokens: inputs.imageTokens };
     if (inputs.pairImage) t.pair_image = inputs.pairImage;
     if (inputs.textFeatures) t.text_feat = inputs.textFeatures;
     if (inputs.frameFeatures) t.frame_feat = inputs.frameFeatures;
     if (inputs.textCls) t.text_cls = inputs.textCls;
-    const r = await this.run('itm', t, {
-      pfa: inputs.pfa ?? this.config.petl.pfa !== 'off',
-      replaceFirstToken: inputs.replaceFirstToken ?? true,
-      hidden: inputs.returnHidden ?? false,
-    });
+    const r = await this.ops.itm(t, { pfa: inputs.pfa, replaceFirstToken: inputs.replaceFirstToken, hidden: inputs.returnHidden });
     return { logits: r.tensors.itm_logits, hidden: r.tensors.mm_last_hidden };
   }
 
   /** One training step: forward, backward and (unless update is false) the AdamW update. */
   async trainStep(batch: RetrievalBatch, options: RetrievalStepOptions): Promise<RetrievalStepResult> {
-    const r = await this.run(
-      'train_step',
-      { pixels: batch.pixels, input_ids: batch.inputIds, attention_mask: batch.attentionMask, idx: batch.idx },
-      stepOptions(options)
+    const r = await this.ops.train_step({ pixels: batch.pixels, input_ids: batch.inputIds, attention_mask: batch.attentionMask, idx: batch.idx },
+      { ...options }
     );
-    return { stats: r.info as RetrievalStepResult['stats'], captured: r.tensors };
+    return { stats: r.info, captured: r.tensors };
   }
 }

@@ -1,5 +1,5 @@
 /** Options of one native training step (forward, backward, optimizer update in one call). */
-import type { OptionObject } from '../native';
+import type { StepInfo } from '../native/ops';
 
 export interface StepOptions {
   /** Learning rate of this step (schedules are computed in TypeScript). */
@@ -20,15 +20,5 @@ export interface StepOptions {
   capture?: boolean;
 }
 
-export interface StepStats {
-  loss: number;
-  gradNorm: number;
-  stepped: boolean;
-  finite: boolean;
-  lossScale: number;
-  [key: string]: number | boolean;
-}
-
-export function stepOptions(o: StepOptions, extra: OptionObject = {}): OptionObject {
-  return { ...(o as unknown as OptionObject), ...extra };
-}
+/** What a step reports: loss, gradient norm, whether the optimizer stepped, the loss scale, task losses. */
+export type StepStats = StepInfo;

@@ -3,11 +3,12 @@
  * candidate list, and answer generation by beam search.
  */
 import type { ModelConfig } from '../config/model-config';
+import type { VqaOps } from '../native/ops';
 import { UniAdapterError } from '../errors';
 import type { HostTensor } from '../tensor';
 import { BlipModel } from './blip-model';
-import { generationLimits } from './generation-options';
-import { stepOptions, type StepOptions, type StepStats } from './step-options';
+import { generationLimits, VQA_GENERATION_DEFAULTS } from './generation-options';
+import type { StepOptions, StepStats } from './step-options';
 
 export interface VqaBatch {
   pixels: HostTensor;
@@ -38,10 +39,11 @@ export interface VqaRankResult {
   captured: Record<string, HostTensor>;
 }
 
-export class VqaModel extends BlipModel {
+export class VqaModel extends BlipModel<VqaOps> {
   static async create(config: ModelConfig): Promise<VqaModel> {
     if (config.task !== 'vqa') throw new UniAdapterError('ERR_CONFIG', `VqaModel needs task 'vqa', got '${config.task}'`);
-    return new VqaModel(await BlipModel.createNative(config), config);
+    const { native, config: resolved } = await BlipModel.createNative(config);
+    return new VqaModel(native, resolved);
   }
 
   private static inputs(b: VqaBatch) {
@@ -58,27 +60,25 @@ export class VqaModel extends BlipModel {
 
   /** The training loss without an update, with the intermediate tensors when capture is set. */
   async forward(batch: VqaBatch, options: { capture?: boolean } = {}): Promise<{ loss: number; captured: Record<string, HostTensor> }> {
-    const r = await this.run('forward', VqaModel.inputs(batch), { capture: options.capture ?? false });
+    const r = await this.ops.forward(VqaModel.inputs(batch), { capture: options.capture });
     return { loss: r.info.loss, captured: r.tensors };
   }
 
   async trainStep(batch: VqaBatch, options: StepOptions): Promise<{ stats: StepStats; captured: Record<string, HostTensor> }> {
-    const r = await this.run('train_step', VqaModel.inputs(batch), stepOptions(options));
-    return { stats: r.info as StepStats, captured: r.tensors };
+    const r = await this.ops.train_step(VqaModel.inputs(batch), { ...options });
+    return { stats: r.info, captured: r.tensors };
   }
 
   /** Answer ranking: first-token shortlist of k candidates, then full label-smoothed scoring. */
   async rank(inputs: VqaRankInputs, options: { k?: number; capture?: boolean } = {}): Promise<VqaRankResult> {
-    const r = await this.run(
-      'rank',
-      {
+    const r = await this.ops.rank({
         pixels: inputs.pixels,
         question_input_ids: inputs.questionIds,
         question_attention_mask: inputs.questionMask,
         answer_list_input_ids: inputs.answerListIds,
         answer_list_attention_mask: inputs.answerListMask,
       },
-      { k: options.k ?? 128, capture: options.capture ?? false }
+      { k: options.k, capture: options.capture }
     );
     return { best: r.tensors.rank_max_ids, topkIds: r.tensors.rank_topk_ids, logProbSums: r.tensors.rank_log_probs_sum, captured: r.tensors };
   }
@@ -88,10 +88,8 @@ export class VqaModel extends BlipModel {
     inputs: { pixels: HostTensor; questionIds: HostTensor; questionMask: HostTensor },
     options: { numBeams?: number; maxLength?: number; minLength?: number } = {}
   ): Promise<{ ids: HostTensor; scores?: HostTensor }> {
-    const { numBeams, maxLength, minLength } = generationLimits(options, { numBeams: 3, maxLength: 10, minLength: 1, repetitionPenalty: 1.0 });
-    const r = await this.run(
-      'generate',
-      { pixels: inputs.pixels, question_input_ids: inputs.questionIds, question_attention_mask: inputs.questionMask },
+    const { numBeams, maxLength, minLength } = generationLimits(options, VQA_GENERATION_DEFAULTS);
+    const r = await this.ops.generate({ pixels: inputs.pixels, question_input_ids: inputs.questionIds, question_attention_mask: inputs.questionMask },
       { numBeams, maxLength, minLength }
     );
     return { ids: r.tensors.output_ids, scores: r.tensors.sequence_scores };

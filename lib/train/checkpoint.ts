@@ -3,7 +3,7 @@
  * temperature), the optimizer and loss-scaler state, the random-number state and the data position,
  * in one safetensors file written atomically. Resuming from it continues the run exactly.
  */
-import type { ModelConfig } from '../config/model-config';
+import type { ResolvedModelConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import { SafetensorsFile, writeSafetensors } from '../io/safetensors';
 import type { BlipModel } from '../model/blip-model';
@@ -24,7 +24,7 @@ export interface CheckpointState {
   format: typeof CHECKPOINT_FORMAT;
   progress: TrainingProgress;
   lossScale: { scale: number; growthTracker: number };
-  model: ModelConfig;
+  model: ResolvedModelConfig;
   /** The training configuration (plain data) of the run that wrote it. */
   train: Record<string, unknown>;
   backbone: { fingerprint: string; tensors: number };
@@ -39,21 +39,17 @@ export async function saveCheckpoint(
   progress: TrainingProgress,
   train: Record<string, unknown>
 ): Promise<void> {
-  const [state, optim, rng, scaler, backbone] = await Promise.all([
-    model.stateDict('training'),
-    model.run('optimizer_state'),
-    model.run('rng_state'),
-    model.run('scaler_state'),
-    backboneFingerprint(model),
-  ]);
+  const state = await model.stateDict('training');
+  const training = await model.trainingState();
+  const backbone = await backboneFingerprint(model);
   const tensors: Array<[string, HostTensor]> = [];
   for (const [n, t] of Object.entries(state)) tensors.push([PREFIX.model + n, t]);
-  for (const [n, t] of Object.entries(optim.tensors)) tensors.push([PREFIX.optim + n, t]);
-  for (const [n, t] of Object.entries(rng.tensors)) tensors.push([PREFIX.rng + n, t]);
+  for (const [n, t] of Object.entries(training.optimizer)) tensors.push([PREFIX.optim + n, t]);
+  for (const [n, t] of Object.entries(training.rng)) tensors.push([PREFIX.rng + n, t]);
   const meta: CheckpointState = {
     format: CHECKPOINT_FORMAT,
     progress,
-    lossScale: { scale: scaler.info.scale, growthTracker: scaler.info.growthTracker },
+    lossScale: training.lossScale,
     model: model.config,
     train,
     backbone,
@@ -104,9 +100,7 @@ export async function restoreCheckpoint(model: BlipModel, path: string, options:
     if ((r.unexpected ?? []).length) {
       throw new UniAdapterError('ERR_WEIGHTS', `${path}: tensors unknown to this model: ${(r.unexpected as string[]).slice(0, 5).join(', ')}`);
     }
-    await model.run('load_optimizer_state', groups.optim);
-    await model.run('set_rng_state', groups.rng);
-    await model.run('load_scaler_state', {}, { scale: state.lossScale.scale, growthTracker: state.lossScale.growthTracker });
+    await model.restoreTrainingState({ optimizer: groups.optim, rng: groups.rng, lossScale: state.lossScale });
     return state;
   } finally {
     await file.close();

@@ -18,16 +18,15 @@ import type { RetrievalModel } from '../model/retrieval-model';
 import type { VqaModel } from '../model/vqa-model';
 import type { CaptionModel } from '../model/caption-model';
 import type { StepStats } from '../model/step-options';
-import { recommendedThreads, setThreads } from '../runtime-info';
-import { runUtility } from '../native';
-import { BlipTokenizer } from '../tokenizer';
+import { defaultThreads, setThreads } from '../native/runtime-info';
+import { BlipTokenizer } from '../text/tokenizer';
 import { loadWeights } from '../weights/load-weights';
 import { saveAdapter } from '../weights/adapter-file';
-import { captionBatch, retrievalBatch, vqaBatch, type CaptionSample, type QaSample, type RetrievalSample } from './batches';
+import { captionBatch, retrievalBatch, vqaBatch, type CaptionSample, type QaSample, type RetrievalSample } from '../data/batches';
 import { restoreCheckpoint, saveCheckpoint, type TrainingProgress } from './checkpoint';
-import { MediaLoader } from './media';
+import { MediaLoader } from '../data/media/media-loader';
 import { distillationAlpha, learningRate, checkSchedule, type ScheduleConfig } from './schedule';
-import { loadSample, openTaskDataset, readTrainingRecords, type TrainRecord, type TrainSample } from './task-data';
+import { loadSample, openTaskDataset, readTrainingRecords, type TrainRecord, type TrainSample } from '../data/task-data';
 import { resolveModelConfig } from '../config/model-choice';
 import { RETRIEVAL_TEXT_LENGTH } from '../config/presets';
 import { validateTrainerConfig, type TrainerConfig } from './trainer-config';
@@ -143,7 +142,7 @@ export class Trainer extends EventEmitter {
       this.emit('log', `loaded ${report.loaded.length} tensors from ${report.file} (${report.missing.length} missing, ${report.unexpected.length} unexpected)`);
     }
     if (dist.worldSize > 1) {
-      await model.run('init_distributed', {}, { rank: dist.rank, worldSize: dist.worldSize, masterAddr: dist.masterAddr, masterPort: dist.masterPort });
+      await model.initDistributed({ rank: dist.rank, worldSize: dist.worldSize, masterAddr: dist.masterAddr, masterPort: dist.masterPort });
     }
     return model;
   }
@@ -179,7 +178,7 @@ export class Trainer extends EventEmitter {
     if (c.batchSize % dist.worldSize !== 0) {
       throw new UniAdapterError('ERR_CONFIG', `batchSize ${c.batchSize} is not divisible by the ${dist.worldSize} processes`);
     }
-    const threads = c.threads ?? recommendedThreads((await runUtility('info')).info.blas.kind);
+    const threads = c.threads ?? (await defaultThreads());
     await setThreads(threads);
     const isMain = dist.rank === 0;
     if (isMain) fs.mkdirSync(c.outputDir, { recursive: true });

@@ -5,19 +5,20 @@
  * compatible and says which setting differs.
  */
 import * as fs from 'fs';
-import type { ModelConfig, PetlConfig } from '../config/model-config';
+import type { ModelConfig, PetlConfig, ResolvedModelConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import { SafetensorsFile, writeSafetensors } from '../io/safetensors';
 import type { BlipModel } from '../model/blip-model';
 import { countNonFinite, emptyTensorMap, type HostTensor } from '../tensor';
 
-export const ADAPTER_FORMAT = 'uniadapter-adapter/1';
+/** /2: `petl` holds the model's resolved settings (/1 held what the user wrote, defaults left out). */
+export const ADAPTER_FORMAT = 'uniadapter-adapter/2';
 
 export interface AdapterMetadata {
   format: typeof ADAPTER_FORMAT;
   task: ModelConfig['task'];
   method: PetlConfig['method'];
-  petl: PetlConfig;
+  petl: Required<PetlConfig>;
   architecture: Architecture;
   backbone: { fingerprint: string; tensors: number };
   step?: number;
@@ -29,7 +30,7 @@ export interface AdapterMetadata {
 interface Architecture {
   vision: { width: number; depth: number; heads: number; patchSize: number; mlpHidden: number };
   text: { hidden: number; layers: number; heads: number; intermediate: number; vocabSize: number };
-  embedDim: number | undefined;
+  embedDim: number;
 }
 
 export interface SaveAdapterResult {
@@ -57,7 +58,7 @@ const PETL_KEYS: Array<keyof PetlConfig> = [
   'prefixLength',
 ];
 
-function architectureOf(c: ModelConfig): Architecture {
+function architectureOf(c: ResolvedModelConfig): Architecture {
   return {
     vision: { width: c.vision.width, depth: c.vision.depth, heads: c.vision.heads, patchSize: c.vision.patchSize, mlpHidden: c.vision.mlpHidden },
     text: { hidden: c.text.hidden, layers: c.text.layers, heads: c.text.heads, intermediate: c.text.intermediate, vocabSize: c.text.vocabSize },
@@ -67,8 +68,8 @@ function architectureOf(c: ModelConfig): Architecture {
 
 /** The frozen backbone's fingerprint (values rounded to bfloat16, so fp32 and bf16 copies agree). */
 export async function backboneFingerprint(model: BlipModel): Promise<{ fingerprint: string; tensors: number }> {
-  const r = await model.run('fingerprint');
-  return { fingerprint: r.info.fingerprint, tensors: r.info.tensors };
+  const r = await model.fingerprint();
+  return { fingerprint: r.fingerprint, tensors: r.tensors };
 }
 
 export async function saveAdapter(model: BlipModel, path: string, extra: { step?: number; notes?: string } = {}): Promise<SaveAdapterResult> {
@@ -123,7 +124,10 @@ function parseMetadata(path: string, meta: Record<string, string>): AdapterMetad
   } catch {
     throw new UniAdapterError('ERR_FORMAT', `${path}: the adapter metadata is not valid JSON`);
   }
-  if (m.format !== ADAPTER_FORMAT) throw new UniAdapterError('ERR_WEIGHTS', `${path}: unsupported adapter format '${m.format}' (expected ${ADAPTER_FORMAT})`);
+  if (m.format !== ADAPTER_FORMAT) {
+    const hint = String(m.format) === 'uniadapter-adapter/1' ? ': it was written by an earlier version; save it again from its training checkpoint with this one' : '';
+    throw new UniAdapterError('ERR_WEIGHTS', `${path}: unsupported adapter format '${m.format}' (expected ${ADAPTER_FORMAT})${hint}`);
+  }
   return m;
 }
 
@@ -132,44 +136,18 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /**
- * The PETL settings as the model builds them: every setting the user left out takes the native core's
- * default (config.cpp `petl_from`), and modalities are compared as a set, so that `{ scale: 0.1 }` and
- * `{}` or two orders of the same modalities are recognised as the same adapter.
+ * Every difference between the adapter's settings and the model's, as readable lines. Both sides are
+ * configurations as the core resolved them (an adapter file records its model's resolved settings),
+ * so a setting left out and the same setting given at its default are the same adapter.
  */
-function effectivePetl(p: Partial<PetlConfig> | undefined, c: Pick<ModelConfig, 'vision' | 'text'>): Record<string, unknown> {
-  const method = p?.method ?? 'uniadapter';
-  const depth = Math.max(c.vision.depth, c.text.layers);
-  const from = p?.layers?.[0] ?? 1;
-  const to = p?.layers?.[1] ?? depth;
-  const modalities = (p?.modalities ?? ['visual', 'textual', 'multimodal']).map((m) =>
-    (m as string) === 'cross-modal' ? 'multimodal' : m
-  );
-  return {
-    method,
-    bottleneck: p?.bottleneck ?? 512,
-    scale: p?.scale ?? 0.1,
-    share: p?.share ?? 'down',
-    queryResidual: p?.queryResidual ?? true,
-    modalities: [...new Set(modalities)].sort(),
-    layers: [from, to >= depth ? 'last' : to],
-    kvAdapter: p?.kvAdapter ?? method === 'uniadapter',
-    kvBottleneck: p?.kvBottleneck ?? 64,
-    pfa: p?.pfa ?? 'code',
-    loraRank: p?.loraRank ?? 8,
-    loraAlpha: p?.loraAlpha ?? 16,
-    prefixLength: p?.prefixLength ?? 30,
-  };
-}
-
-/** Every difference between the adapter's settings and the model's, as readable lines. */
-function incompatibilities(m: AdapterMetadata, config: ModelConfig): string[] {
+function incompatibilities(m: AdapterMetadata, config: ResolvedModelConfig): string[] {
   const out: string[] = [];
   if (m.task !== config.task) out.push(`task: adapter '${m.task}', model '${config.task}'`);
   const arch = architectureOf(config);
-  const theirs = effectivePetl(m.petl, { vision: { ...config.vision, ...m.architecture.vision }, text: { ...config.text, ...m.architecture.text } });
-  const mine = effectivePetl(config.petl, config);
   for (const k of PETL_KEYS) {
-    if (!same(theirs[k], mine[k])) out.push(`petl.${k}: adapter ${JSON.stringify(theirs[k])}, model ${JSON.stringify(mine[k])}`);
+    const theirs = m.petl[k];
+    const mine = config.petl[k];
+    if (!same(theirs, mine)) out.push(`petl.${k}: adapter ${JSON.stringify(theirs ?? null)}, model ${JSON.stringify(mine)}`);
   }
   for (const part of ['vision', 'text'] as const) {
     for (const [k, v] of Object.entries(m.architecture[part])) {

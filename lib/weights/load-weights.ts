@@ -4,6 +4,7 @@
  * the model's grid, tensors of another shape dropped (or an error in strict mode), missing and
  * unexpected keys reported by name. At most `chunkBytes` of tensors are held at once.
  */
+import type { LoadStateInfo } from '../native/ops';
 import { UniAdapterError, isUniAdapterError } from '../errors';
 import { openCheckpoint } from '../io/checkpoint';
 import type { CheckpointReader } from '../io/checkpoint-reader';
@@ -140,7 +141,7 @@ async function loadFromReader(model: BlipModel, reader: CheckpointReader, option
   let done = 0;
   const flush = async () => {
     if (Object.keys(chunk).length === 0) return;
-    let r: Record<string, any>;
+    let r: LoadStateInfo;
     try {
       // Shapes were checked above; what the model still drops (buffers) is reported, and strict mode fails below.
       r = await model.loadTensors(chunk, { dropMismatched: true });
@@ -149,7 +150,7 @@ async function loadFromReader(model: BlipModel, reader: CheckpointReader, option
       throw e;
     }
     report.loaded.push(...(r.loaded ?? []));
-    report.unexpected.push(...(r.unexpected ?? []).map((n: string) => plan.get(n) ?? n));
+    report.unexpected.push(...(r.unexpected ?? []).map((n) => plan.get(n) ?? n));
     report.mismatched.push(...(r.mismatched ?? []));
     report.interpolated.push(...(r.interpolated ?? []));
     report.sharedSkipped.push(...(r.sharedSkipped ?? []));

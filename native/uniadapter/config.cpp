@@ -1,5 +1,7 @@
 #include "uniadapter/config.h"
 
+#include <algorithm>
+
 #include "uniadapter/error.h"
 
 namespace ua {
@@ -116,7 +118,140 @@ PetlConfig petl_from(const Options& o, const std::string& task) {
   return p;
 }
 
+const char* share_name(Share s) {
+  switch (s) {
+    case Share::Down: return "down";
+    case Share::None: return "none";
+    case Share::Up: return "up";
+    case Share::Both: return "both";
+  }
+  return "?";
+}
+
+const char* init_name(InitScheme i) {
+  switch (i) {
+    case InitScheme::CodeRetrieval: return "code-retrieval";
+    case InitScheme::CodeVqa: return "code-vqa";
+    case InitScheme::Paper: return "paper";
+  }
+  return "?";
+}
+
+const char* pfa_name(PfaMode p) {
+  switch (p) {
+    case PfaMode::Code: return "code";
+    case PfaMode::Paper: return "paper";
+    case PfaMode::Off: return "off";
+  }
+  return "?";
+}
+
+void put_vision(Options& o, const VisionConfig& v) {
+  o.set("vision.imageSize", v.image_size);
+  o.set("vision.patchSize", v.patch_size);
+  o.set("vision.inChans", v.in_chans);
+  o.set("vision.width", v.width);
+  o.set("vision.depth", v.depth);
+  o.set("vision.heads", v.heads);
+  o.set("vision.mlpHidden", v.mlp_hidden);
+  o.set("vision.qkvBias", v.qkv_bias);
+  o.set("vision.lnEps", v.ln_eps);
+  o.set("vision.dropPath", v.drop_path);
+  o.set("vision.gradCheckpointLayers", v.grad_ckpt_layers);
+}
+
+void put_text(Options& o, const std::string& prefix, const TextConfig& t) {
+  o.set(prefix + "vocabSize", t.vocab_size);
+  o.set(prefix + "hidden", t.hidden);
+  o.set(prefix + "layers", t.layers);
+  o.set(prefix + "heads", t.heads);
+  o.set(prefix + "intermediate", t.intermediate);
+  o.set(prefix + "maxPosition", t.max_position);
+  o.set(prefix + "lnEps", t.ln_eps);
+  o.set(prefix + "hiddenDropout", t.hidden_dropout);
+  o.set(prefix + "attentionDropout", t.attn_dropout);
+  o.set(prefix + "encoderWidth", t.encoder_width);
+}
+
+void put_petl(Options& o, const TaskConfig& c) {
+  const PetlConfig& p = c.petl;
+  o.set("petl.method", method_name(p.method));
+  o.set("petl.bottleneck", p.bottleneck);
+  o.set("petl.scale", p.scale);
+  o.set("petl.share", std::string(share_name(p.share)));
+  o.set("petl.queryResidual", p.query_residual);
+  std::vector<std::string> mods;
+  if (p.visual) mods.emplace_back("visual");
+  if (p.textual) mods.emplace_back("textual");
+  if (p.multimodal) mods.emplace_back("multimodal");
+  o.set("petl.modalities", mods);
+  // layer_to 0 means each stack's last layer; the deepest stack's depth selects the same layers.
+  const int64_t deepest = std::max({c.vision.depth, c.text.layers, c.decoder.layers});
+  o.set("petl.layers", std::vector<int64_t>{p.layer_from, p.layer_to == 0 ? deepest : p.layer_to});
+  o.set("petl.init", std::string(init_name(p.init)));
+  o.set("petl.kvAdapter", p.kv_adapter);
+  o.set("petl.kvBottleneck", p.kv_bottleneck);
+  o.set("petl.pfa", std::string(pfa_name(p.pfa)));
+  o.set("petl.trainableRule", std::string(p.trainable_rule == TrainableRule::Official ? "official" : "corrected"));
+  o.set("petl.loraRank", p.lora_rank);
+  o.set("petl.loraAlpha", p.lora_alpha);
+  o.set("petl.prefixLength", p.prefix_length);
+}
+
+// Every key a configuration may hold: the keys of the resolved default configuration.
+void check_known_keys(const Options& given, const TaskConfig& built) {
+  const Options known = task_config_to_options(built);
+  for (const auto& kv : given.values()) {
+    if (known.has(kv.first)) continue;
+    const auto dot = kv.first.find('.');
+    const std::string group = dot == std::string::npos ? "" : kv.first.substr(0, dot + 1);
+    std::string list;
+    for (const auto& k : known.values()) {
+      const bool same_group = group.empty() ? k.first.find('.') == std::string::npos : k.first.rfind(group, 0) == 0;
+      if (same_group) list += (list.empty() ? "" : ", ") + k.first;
+    }
+    fail(kErrConfig, "unknown configuration key '" + kv.first + "' (known" + (group.empty() ? "" : " under '" + group + "'") +
+                         ": " + list + ")");
+  }
+}
+
 }  // namespace
+
+std::string effective_frozen_dtype(const TaskConfig& c) {
+  if (c.frozen_dtype != "auto") return c.frozen_dtype;
+  const bool cuda = c.device.rfind("cuda", 0) == 0;
+  return cuda && c.precision != "fp32" ? (c.precision == "fp16" ? "float16" : "bfloat16") : "float32";
+}
+
+Options task_config_to_options(const TaskConfig& c) {
+  Options o;
+  o.set("task", c.task);
+  put_vision(o, c.vision);
+  put_text(o, "text.", c.text);
+  put_text(o, "decoder.", c.decoder);
+  put_petl(o, c);
+  o.set("embedDim", c.embed_dim);
+  o.set("queueSize", c.queue_size);
+  o.set("momentum", c.momentum);
+  o.set("momentumUpdate", std::string(c.momentum_update == MomentumUpdate::Official ? "official" : "single"));
+  o.set("momentumSharesBackbone", c.momentum_shares_backbone);
+  o.set("negativeAllRank", c.negative_all_rank);
+  o.set("tokens.enc", c.enc_token_id);
+  o.set("tokens.bos", c.bos_token_id);
+  o.set("tokens.sep", c.sep_token_id);
+  o.set("tokens.pad", c.pad_token_id);
+  o.set("tokens.cls", c.cls_token_id);
+  o.set("labelSmoothing", c.label_smoothing);
+  o.set("seed", c.seed);
+  o.set("device", c.device);
+  o.set("precision", c.precision);
+  o.set("frozenDtype", effective_frozen_dtype(c));
+  o.set("backboneInit", c.backbone_init);
+  o.set("lossScaling", c.loss_scaling);
+  o.set("lossScaleInit", c.loss_scale_init);
+  o.set("lossScaleGrowthInterval", c.loss_scale_growth_interval);
+  return o;
+}
 
 std::string method_name(Method m) {
   switch (m) {
@@ -181,6 +316,9 @@ TaskConfig task_config_from_options(const Options& o) {
   check(c.petl.pfa != PfaMode::Paper || c.vision.width == c.text.hidden, kErrConfig,
         "pfa 'paper' multiplies frame CLS and text CLS states, which needs vision.width (" + std::to_string(c.vision.width) +
             ") == text.hidden (" + std::to_string(c.text.hidden) + "); use pfa 'code' for this backbone");
+  check(c.frozen_dtype == "auto" || c.frozen_dtype == "float32" || c.frozen_dtype == "bfloat16" || c.frozen_dtype == "float16",
+        kErrConfig, "frozenDtype must be 'auto', 'float32', 'bfloat16' or 'float16'");
+  check_known_keys(o, c);
   return c;
 }
 

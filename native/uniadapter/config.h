@@ -105,6 +105,16 @@ struct TaskConfig {
   int64_t loss_scale_growth_interval = 2000;
 };
 
+// Builds a configuration from options (dotted keys, the TypeScript names); a key it does not know is
+// an ERR_CONFIG naming it.
 TaskConfig task_config_from_options(const Options& o);
+
+// The configuration with every setting, in the same keys: what a model was built with. petl.layers is
+// [from, to] with the real last layer; frozenDtype is resolved from 'auto'.
+Options task_config_to_options(const TaskConfig& c);
+
+// The storage dtype of the frozen weights: frozenDtype, with 'auto' resolved (bf16/fp16 on CUDA with
+// mixed precision, else float32).
+std::string effective_frozen_dtype(const TaskConfig& c);
 
 }  // namespace ua

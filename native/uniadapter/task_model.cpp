@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "uniadapter/error.h"
+#include "uniadapter/op_options.h"
 #include "uniadapter/pos_embed.h"
 #include "uniadapter/runtime.h"
 #include "uniadapter/tensor_util.h"
@@ -44,8 +45,7 @@ TaskModel::TaskModel(TaskConfig config)
 
 void TaskModel::finalize() {
   apply_initial_values();
-  std::string frozen = cfg_.frozen_dtype;
-  if (frozen == "auto") frozen = device_.is_cuda() && cfg_.precision != "fp32" ? (cfg_.precision == "fp16" ? "float16" : "bfloat16") : "float32";
+  const std::string frozen = effective_frozen_dtype(cfg_);
   root_->to(device_);
   compute_trainable();
   if (frozen != "float32") {
@@ -467,6 +467,13 @@ void TaskModel::set_rng_state(const TensorMap& in) {
 }
 
 Result TaskModel::run(const std::string& op, const TensorMap& in, const Options& o) {
+  check_op_options(cfg_.task, op, o);
+  if (op == "config") {
+    Result r;
+    const Options resolved = task_config_to_options(cfg_);
+    for (const auto& kv : resolved.values()) r.info.set("config." + kv.first, kv.second);
+    return r;
+  }
   if (op == "state_dict") return state_dict(o);
   if (op == "load_state") return load_state(in, o);
   if (op == "param_info") return param_info(o);

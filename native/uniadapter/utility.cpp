@@ -4,7 +4,9 @@
 #include <cstring>
 
 #include "uniadapter/api.h"
+#include "uniadapter/config.h"
 #include "uniadapter/image_resize.h"
+#include "uniadapter/op_options.h"
 #include "uniadapter/pos_embed.h"
 #include "uniadapter/runtime.h"
 #include "uniadapter/tensor_util.h"
@@ -41,7 +43,14 @@ Result gemm(const Options& o) {
 }  // namespace
 
 Result run_utility(const std::string& op, const TensorMap& inputs, const Options& options) {
+  check_op_options("utility", op, options);
   if (op == "info") return Result{{}, runtime_info()};
+  if (op == "resolve_config") {
+    Result r;
+    const Options resolved = task_config_to_options(task_config_from_options(options));
+    for (const auto& kv : resolved.values()) r.info.set("config." + kv.first, kv.second);
+    return r;
+  }
   if (op == "set_threads") {
     set_num_threads(options.require_int("threads"));
     return Result{{}, runtime_info()};

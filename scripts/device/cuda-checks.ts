@@ -15,12 +15,12 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { parseArgs } from 'node:util';
 import type { Device, ModelConfig } from '../../lib/config/model-config';
-import { compareTensor } from '../../lib/golden/tolerance';
-import { runGoldenCase } from '../../lib/golden/run-case';
+import { compareTensor } from '../../lib/tools/golden/tolerance';
+import { runGoldenCase } from '../../lib/tools/golden/run-case';
 import { writeFileAtomic } from '../../lib/io/atomic';
 import { readSafetensors } from '../../lib/io/safetensors';
 import { RetrievalModel } from '../../lib/model/retrieval-model';
-import { runtimeReport } from '../../lib/runtime-info';
+import { runtimeReport } from '../../lib/native/runtime-info';
 import { float32, int64, toNumbers, type HostTensor } from '../../lib/tensor';
 import { startGpuMemory } from '../../benchmarks/gpu-memory';
 import { blipBaseRetrievalConfig, retrievalBatch, smallRetrievalConfig } from './check-models';
@@ -91,8 +91,8 @@ async function withModel<T>(config: ModelConfig, fn: (m: RetrievalModel) => Prom
 async function lossAndGrads(config: ModelConfig, train = false): Promise<{ loss: number; grads: Record<string, HostTensor> }> {
   return withModel(config, async (m) => {
     await m.setSeed(5);
-    const r = await m.trainStep(retrievalBatch(4, config.vision.imageSize), { lr: 1e-3, alpha: 0.4, train, hardNegatives: 'argmax', update: false });
-    return { loss: r.stats.loss, grads: (await m.run('grads')).tensors };
+    const r = await m.trainStep(retrievalBatch(4, m.config.vision.imageSize), { lr: 1e-3, alpha: 0.4, train, hardNegatives: 'argmax', update: false });
+    return { loss: r.stats.loss, grads: (await m.grads()) };
   });
 }
 
@@ -185,19 +185,19 @@ check('fp16-loss-scaler', async () => {
   // scaler runs forced on over an fp32 step (test/train-loss-scaling.test.ts does the same).
   const config = cuda ? smallRetrievalConfig(device, { precision: 'fp16' }) : smallRetrievalConfig(device, { lossScaling: 'dynamic' });
   return withModel(config, async (m) => {
-    const step = () => m.trainStep(retrievalBatch(4, config.vision.imageSize), { lr: 1e-3, alpha: 0.4, train: false, hardNegatives: 'argmax' });
+    const step = () => m.trainStep(retrievalBatch(4, m.config.vision.imageSize), { lr: 1e-3, alpha: 0.4, train: false, hardNegatives: 'argmax' });
     const flat = async () => {
       const s = await m.stateDict('trainable');
       return Object.keys(s).sort().flatMap((k) => toNumbers(s[k]));
     };
-    await m.run('load_scaler_state', {}, { scale: 1e38, growthTracker: 2 });
+    await m.setLossScale({ scale: 1e38, growthTracker: 2 });
     const before = await flat();
     const overflow = await step();
     assert.equal(overflow.stats.finite, false, 'a loss scaled by 1e38 should overflow');
     assert.equal(overflow.stats.stepped, false, 'an overflowing step must be skipped');
     assert.equal(overflow.stats.lossScale, 5e37);
     assert.deepEqual(await flat(), before, 'a skipped step changed the parameters');
-    await m.run('load_scaler_state', {}, { scale: 1024, growthTracker: 0 });
+    await m.setLossScale({ scale: 1024, growthTracker: 0 });
     const clean = await step();
     assert.equal(clean.stats.finite, true);
     assert.equal(clean.stats.stepped, true);
@@ -365,7 +365,7 @@ check('oom-absurd-batch', async () => {
     const N = 1_000_000;
     const ids: number[] = [];
     for (let p = 0; p < P; p++) ids.push(101, 2000 + (p % 500), 2100, 2200, 2300, 102);
-    const tokens = float32(new Float32Array(N * config.vision.width).fill(0.01), [1, 1, N, config.vision.width]);
+    const tokens = float32(new Float32Array(N * m.config.vision.width).fill(0.01), [1, 1, N, m.config.vision.width]);
     const inputIds = int64(ids, [P, 6]);
     const attentionMask = int64(new Array(P * 6).fill(1), [P, 6]);
     let code: string | undefined;
@@ -381,7 +381,7 @@ check('oom-absurd-batch', async () => {
     // LibTorch's CPU allocator reports an impossible allocation as a plain c10::Error, which the addon
     // maps to ERR_TORCH; the message still says that memory ran out.
     else assert.ok(code === 'ERR_OOM' || (code === 'ERR_TORCH' && /memory/i.test(message)), `expected an out-of-memory error, got ${code}: ${message}`);
-    const small = retrievalBatch(2, config.vision.imageSize);
+    const small = retrievalBatch(2, m.config.vision.imageSize);
     const emb = await m.encodeImages(small.pixels, { tokens: true });
     const after = await m.itm({ inputIds: small.inputIds, attentionMask: small.attentionMask, imageTokens: emb.tokens!, pfa: false });
     assert.deepEqual(after.logits.shape, [2, 2]);

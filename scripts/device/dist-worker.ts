@@ -28,9 +28,9 @@ async function main(args: WorkerArgs): Promise<number> {
   const config = smallRetrievalConfig(args.device);
   const model = await RetrievalModel.create(config);
   try {
-    await model.run('init_distributed', {}, { rank: args.rank, worldSize: args.worldSize, masterAddr: '127.0.0.1', masterPort: args.masterPort });
+    await model.initDistributed({ rank: args.rank, worldSize: args.worldSize, masterAddr: '127.0.0.1', masterPort: args.masterPort });
     await model.setSeed(11);
-    const r = await model.trainStep(retrievalBatch(4, config.vision.imageSize, args.rank), { lr: 1e-3, alpha: 0.4, train: false, hardNegatives: 'argmax', update: true });
+    const r = await model.trainStep(retrievalBatch(4, model.config.vision.imageSize, args.rank), { lr: 1e-3, alpha: 0.4, train: false, hardNegatives: 'argmax', update: true });
     await writeSafetensors(args.tensors, await model.stateDict('trainable'));
     await writeFileAtomic(args.out, Buffer.from(JSON.stringify({ rank: args.rank, loss: r.stats.loss, stepped: r.stats.stepped })));
     return 0;

@@ -1,12 +1,12 @@
 /**
- * A brute-force retrieval evaluation for tests, written independently of lib/retrieval: every pair
+ * A brute-force retrieval evaluation for tests, written independently of lib/evaluation/retrieval: every pair
  * scored by the ITM head in its own call, the official filling of the score matrices, and itm_eval's
  * recalls.
  */
 import type { Gallery } from '../../lib/inference/gallery';
 import type { TextGallery } from '../../lib/inference/text-gallery';
 import type { RetrievalModel } from '../../lib/model/retrieval-model';
-import { asFrames } from '../../lib/retrieval/score-matrices';
+import { asFrames } from '../../lib/evaluation/retrieval/score-matrices';
 import { selectRows, toNumbers, type HostTensor } from '../../lib/tensor';
 
 export interface BruteInputs {

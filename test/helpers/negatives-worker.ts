@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const allRank = process.env.ALL_RANK === '1';
   const model = await RetrievalModel.create(tinyConfig('retrieval', { negativeAllRank: allRank, queueSize: 16 }));
   try {
-    await model.run('init_distributed', {}, { rank, worldSize, masterAddr: '127.0.0.1', masterPort: Number(process.env.MASTER_PORT) });
+    await model.initDistributed({ rank, worldSize, masterAddr: '127.0.0.1', masterPort: Number(process.env.MASTER_PORT) });
     const rnd = lcg(1000 + rank);
     const pixels = float32(Array.from({ length: B * 3 * 32 * 32 }, () => rnd() * 4 - 2), [B, 3, 32, 32]);
     const L = 8;

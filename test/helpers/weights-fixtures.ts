@@ -8,7 +8,7 @@ import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { ModelConfig } from '../../lib/config/model-config';
-import { openGoldenCase } from '../../lib/golden/run-case';
+import { openGoldenCase } from '../../lib/tools/golden/run-case';
 import { readSafetensors } from '../../lib/io/safetensors';
 import { ZipArchive, crc32 } from '../../lib/io/zip';
 import type { RetrievalModel } from '../../lib/model/retrieval-model';

@@ -5,7 +5,7 @@
  * `coco_karpathy_{val,test}_gt.json` used for scoring.
  */
 import * as path from 'path';
-import { preCaption } from '../../text';
+import { preCaption } from '../../text/pre-text';
 import { UniAdapterError } from '../../errors';
 import { describeJson, readAnnotationFiles, readJsonDocument } from './annotation-file';
 import { BadRecordLog, type BadRecord, type BadRecordPolicy, type RecordLocation } from './bad-records';

@@ -7,7 +7,7 @@
  * file order. The paragraph then goes through pre_caption (default limit 100 words: paragraphs are
  * long; the token length of the text encoder is the real limit, see ARCHITECTURE_SPEC §9.3).
  */
-import { preCaption } from '../../text';
+import { preCaption } from '../../text/pre-text';
 import { readAnnotationFiles, type Located } from './annotation-file';
 import { BadRecordLog } from './bad-records';
 import { checkMediaFiles, resolveVideo } from './media';

@@ -4,7 +4,7 @@
  * training files hold one `{image, caption, image_id}` per caption, evaluation files one
  * `{image, caption: [..]}` per image. Captions go through pre_caption with 30 words.
  */
-import { preCaption } from '../../text';
+import { preCaption } from '../../text/pre-text';
 import { readAnnotationFiles } from './annotation-file';
 import { BadRecordLog } from './bad-records';
 import { checkMediaFiles, resolveMedia } from './media';

@@ -3,7 +3,7 @@
  * `{video_id | video, question, answer, question_id}`. The rank-inference answer list is the
  * vocabulary of the K most frequent training answers (ClipBERT: K = 1,500).
  */
-import { preQuestion } from '../../text';
+import { preQuestion } from '../../text/pre-text';
 import { UniAdapterError } from '../../errors';
 import { readAnnotationFiles } from './annotation-file';
 import { BadRecordLog, type BadRecord, type RecordLocation } from './bad-records';

@@ -5,7 +5,7 @@
  * `msrvtt_test.jsonl`). Videos are `<mediaRoot>/<name>.mp4`; names may carry their extension.
  */
 import * as path from 'path';
-import { preCaption } from '../../text';
+import { preCaption } from '../../text/pre-text';
 import { readAnnotationFiles } from './annotation-file';
 import { BadRecordLog } from './bad-records';
 import { checkMediaFiles, resolveVideo } from './media';

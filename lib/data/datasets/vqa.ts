@@ -8,7 +8,7 @@
  * usual ten answers), in order of first appearance; a VG question has its single answer with weight
  * 0.2. Questions go through pre_question (50 words); answers are kept verbatim.
  */
-import { preQuestion } from '../../text';
+import { preQuestion } from '../../text/pre-text';
 import { UniAdapterError } from '../../errors';
 import { readAnnotationFiles, readJsonDocument, describeJson } from './annotation-file';
 import { BadRecordLog, type BadRecord, type BadRecordPolicy, type RecordLocation } from './bad-records';

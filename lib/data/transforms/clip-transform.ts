@@ -5,8 +5,8 @@
  * default for video (the official code has no video transform; see the spec, §9.1).
  */
 import { UniAdapterError } from '../../errors';
-import { resizeImage } from '../../io/image';
-import type { RgbImage } from '../../io/rgb-image';
+import { resizeImage } from '../media/image';
+import type { RgbImage } from '../media/rgb-image';
 import type { HostTensor } from '../../tensor';
 import type { Rng } from '../rng';
 import { TrainTransform, type TrainSample, type TrainTransformOptions } from './train-transform';

@@ -2,7 +2,7 @@
  * The per-pixel (look-up table) operations of BLIP's RandomAugment on uint8 RGB images:
  * AutoContrast, Equalize, Brightness, and Sharpness.
  */
-import { checkRgbImage, type RgbImage } from '../../io/rgb-image';
+import { checkRgbImage, type RgbImage } from '../media/rgb-image';
 
 /**
  * How AutoContrast computes its offset.

@@ -1,6 +1,6 @@
 /** Cropping an RGB image to a rectangle (PIL's `Image.crop` for boxes inside the image). */
 import { UniAdapterError } from '../../errors';
-import { checkRgbImage, type RgbImage } from '../../io/rgb-image';
+import { checkRgbImage, type RgbImage } from '../media/rgb-image';
 
 /** A rectangle in pixel units: rows `top .. top+height-1`, columns `left .. left+width-1`. */
 export interface CropBox {

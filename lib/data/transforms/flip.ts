@@ -1,5 +1,5 @@
 /** Horizontal flip (PIL's `FLIP_LEFT_RIGHT`) and torchvision's `RandomHorizontalFlip`. */
-import { checkRgbImage, type RgbImage } from '../../io/rgb-image';
+import { checkRgbImage, type RgbImage } from '../media/rgb-image';
 import type { Rng } from '../rng';
 
 /** Mirrors the image left to right (a new buffer). */

@@ -4,7 +4,7 @@
  * translation matrices are float32 (`np.float32`), the rotation matrix is OpenCV's
  * `getRotationMatrix2D((W/2, H/2), degrees, 1)` in double precision.
  */
-import type { RgbImage } from '../../io/rgb-image';
+import type { RgbImage } from '../media/rgb-image';
 import { warpAffine, type Affine2x3 } from './warp-affine';
 
 export type Fill = readonly [number, number, number];

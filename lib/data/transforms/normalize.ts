@@ -4,7 +4,7 @@
  * rounded to float32 (mean and std are float32 tensors in torchvision).
  */
 import { UniAdapterError } from '../../errors';
-import type { RgbImage } from '../../io/rgb-image';
+import type { RgbImage } from '../media/rgb-image';
 import type { HostTensor } from '../../tensor';
 
 /** CLIP's normalisation constants, used by BLIP. */

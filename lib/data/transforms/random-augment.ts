@@ -7,7 +7,7 @@
  * draw for "apply?" and, for an applied signed operation, one draw for the sign.
  */
 import { UniAdapterError } from '../../errors';
-import type { RgbImage } from '../../io/rgb-image';
+import type { RgbImage } from '../media/rgb-image';
 import type { Rng } from '../rng';
 import { autoContrast, brightness, equalize, sharpness, type AutoContrastMode } from './color-ops';
 import { BLIP_FILL, rotate, shearX, shearY, translateX, translateY, type Fill } from './geometric-ops';

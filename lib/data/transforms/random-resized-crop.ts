@@ -3,8 +3,8 @@
  * crop and resize it with PIL-exact resampling (BLIP: scale (0.5, 1), ratio (3/4, 4/3), bicubic).
  */
 import { UniAdapterError } from '../../errors';
-import { resizeImage, type ResizeFilter } from '../../io/image';
-import type { RgbImage } from '../../io/rgb-image';
+import { resizeImage, type ResizeFilter } from '../media/image';
+import type { RgbImage } from '../media/rgb-image';
 import type { Rng } from '../rng';
 import { cropImage, type CropBox } from './crop';
 import { roundHalfEven } from './round-half-even';

@@ -4,8 +4,8 @@
  * TypeScript use {@link normalizeToFloat}.
  */
 import { UniAdapterError } from '../../errors';
-import { resizeImage, type ResizeFilter } from '../../io/image';
-import { checkRgbImage, rgbToTensor, type RgbImage } from '../../io/rgb-image';
+import { resizeImage, type ResizeFilter } from '../media/image';
+import { checkRgbImage, rgbToTensor, type RgbImage } from '../media/rgb-image';
 import type { HostTensor } from '../../tensor';
 
 export { normalizeToFloat, CLIP_MEAN, CLIP_STD } from './normalize';

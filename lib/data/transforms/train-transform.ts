@@ -7,8 +7,8 @@
  * ({@link TrainTransform.applySample}), so a video clip can share one draw across its frames.
  */
 import { UniAdapterError } from '../../errors';
-import type { ResizeFilter } from '../../io/image';
-import { checkRgbImage, rgbToTensor, type RgbImage } from '../../io/rgb-image';
+import type { ResizeFilter } from '../media/image';
+import { checkRgbImage, rgbToTensor, type RgbImage } from '../media/rgb-image';
 import type { HostTensor } from '../../tensor';
 import type { Rng } from '../rng';
 import type { CropBox } from './crop';

@@ -16,7 +16,7 @@
  * different (floating-point) kernel by default and can differ from this in the last unit.
  */
 import { UniAdapterError } from '../../errors';
-import { checkRgbImage, type RgbImage } from '../../io/rgb-image';
+import { checkRgbImage, type RgbImage } from '../media/rgb-image';
 import { roundHalfEven } from './round-half-even';
 
 /** A 2×3 affine matrix in row-major order: [a, b, c, d, e, f] maps (x, y) to (ax+by+c, dx+ey+f). */

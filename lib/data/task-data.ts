@@ -1,0 +1,72 @@
+/**
+ * Opens the dataset of a task (a dataset folder or a user's annotation files) and turns its
+ * records into training samples: pixels loaded with the task's transforms, texts as they enter the
+ * batch builders.
+ */
+import { datasetFromAnnotations, openDatasetFolder } from './dataset-folder';
+import type { TaskDataset } from './datasets/task-dataset';
+import { UniAdapterError } from '../errors';
+import type { CaptionSample, QaSample, RetrievalSample } from './batches';
+import type { MediaLoader } from './media/media-loader';
+import type { DataChoice, TrainTask } from '../train/trainer-config';
+
+export type TrainSample = RetrievalSample | QaSample | CaptionSample;
+
+/** One training record, reduced to what a sample needs. */
+export interface TrainRecord {
+  media: string;
+  /** Retrieval: the caption; caption: the caption; QA: the question. */
+  text: string;
+  idx: number;
+  answers: string[];
+  weights: number[];
+}
+
+export async function openTaskDataset(task: TrainTask, data: DataChoice): Promise<TaskDataset> {
+  if ('folder' in data) {
+    const folder = await openDatasetFolder(data.folder);
+    if (!folder.hasTask(task)) {
+      throw new UniAdapterError('ERR_DATA', `${data.folder} has no '${task}' task (it has: ${folder.tasks.join(', ')})`);
+    }
+    return folder.task(task);
+  }
+  return datasetFromAnnotations(data.format, data.annotations, data.mediaRoot);
+}
+
+export interface TrainingRecords {
+  records: TrainRecord[];
+  skipped: number;
+}
+
+export async function readTrainingRecords(task: TrainTask, ds: TaskDataset, onBadRecord: 'skip' | 'fail'): Promise<TrainingRecords> {
+  const opts = { onBadRecord };
+  switch (ds.task) {
+    case 'retrieval':
+    case 'video-retrieval': {
+      const s = await ds.readTrain(opts);
+      return { records: s.pairs.map((p) => ({ media: p.media, text: p.caption, idx: p.idx, answers: [], weights: [] })), skipped: s.skipped.length };
+    }
+    case 'vqa': {
+      const s = await ds.readTrain(opts);
+      return { records: s.records.map((r) => ({ media: r.image, text: r.question, idx: 0, answers: r.answers, weights: r.weights })), skipped: s.skipped.length };
+    }
+    case 'video-qa': {
+      const s = await ds.readTrain(opts);
+      return { records: s.records.map((r) => ({ media: r.video, text: r.question, idx: 0, answers: r.answers, weights: r.weights })), skipped: s.skipped.length };
+    }
+    case 'caption': {
+      const s = await ds.readTrain(opts);
+      return { records: s.records.map((r) => ({ media: r.image, text: r.caption, idx: r.idx, answers: [], weights: [] })), skipped: s.skipped.length };
+    }
+  }
+  throw new UniAdapterError('ERR_ARG', `cannot train task '${task}'`);
+}
+
+/** Loads one record's pixels and packs it as the sample its batch builder takes. */
+export async function loadSample(task: TrainTask, r: TrainRecord, media: MediaLoader, seed: number): Promise<TrainSample> {
+  const video = task === 'video-retrieval' || task === 'video-qa';
+  const pixels = video ? await media.video(r.media, seed) : await media.image(r.media, seed);
+  if (task === 'retrieval' || task === 'video-retrieval') return { pixels, caption: r.text, idx: r.idx };
+  if (task === 'caption') return { pixels, caption: r.text };
+  return { pixels, question: r.text, answers: r.answers, weights: r.weights };
+}
