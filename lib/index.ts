@@ -42,11 +42,11 @@ export { preCaption, preQuestion } from './text/pre-text';
 
 export { runtimeReport, setThreads, recommendedThreads, type RuntimeReport } from './native/runtime-info';
 export { binarySource } from './native/addon';
-export { retrievalScoreMatrices, type ScoreMatrices, type GalleryEmbeddings, type QueryTexts } from './evaluation/retrieval/score-matrices';
+export { retrievalScoreMatrices, type ScoreMatrices, type QueryTexts } from './evaluation/retrieval/score-matrices';
 export * as metrics from './evaluation/metrics';
 
 export { saveAdapter, loadAdapter, readAdapterMetadata, backboneFingerprint, type AdapterMetadata, type SaveAdapterResult } from './weights/adapter-file';
-export { Gallery, type GalleryBuildOptions } from './inference/gallery';
+export { Gallery, type GalleryBuildOptions, type GalleryEmbeddings } from './inference/gallery';
 export { retrieveByText, retrieveByImage, type RetrieveOptions, type ImageQueryOptions, type RetrievedItem } from './inference/retrieve';
 export { TextGallery, type TextGalleryOptions } from './inference/text-gallery';
 export { answerQuestions, type AnswerOptions, type AnswerResult } from './inference/answer';

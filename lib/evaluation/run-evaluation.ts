@@ -8,7 +8,7 @@ import { RETRIEVAL_TEXT_LENGTH } from '../config/presets';
 import type { ModelConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import { evaluateCaptions } from './metrics/caption-metrics';
-import { topKIndices } from './metrics/retrieval-scores';
+import { topKIndices } from '../ranking/top-k';
 import { exactMatchAccuracy, vqaAccuracy } from './metrics/vqa-accuracy';
 import { captionImages } from '../inference/caption';
 import { answerQuestions } from '../inference/answer';

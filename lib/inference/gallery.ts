@@ -23,7 +23,17 @@ export interface GalleryBuildOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export class Gallery {
+/** What a gallery holds for each item: the ITC features and what the ITM re-rank cross-attends to. */
+export interface GalleryEmbeddings {
+  /** ITC features [G, E]. */
+  features: HostTensor;
+  /** Per-frame ITC features [G, T, E]. */
+  frameFeatures: HostTensor;
+  /** ViT outputs [G, T, tokens, width]. */
+  tokens: HostTensor;
+}
+
+export class Gallery implements GalleryEmbeddings {
   private constructor(
     readonly ids: string[],
     readonly kind: 'image' | 'video',

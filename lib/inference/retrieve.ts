@@ -5,9 +5,10 @@
  * are computed once per call for all the queries that shortlisted it.
  */
 import { UniAdapterError } from '../errors';
-import { topKIndices } from '../evaluation/metrics/retrieval-scores';
+import { itmMatchLogits, mediaRowsOf } from '../ranking/itm-rerank';
+import { topKIndices } from '../ranking/top-k';
 import type { RetrievalModel } from '../model/retrieval-model';
-import { int64, selectRows, toNumbers, type HostTensor } from '../tensor';
+import { toNumbers, type HostTensor } from '../tensor';
 import type { BlipTokenizer } from '../text/tokenizer';
 import { forRetrieval, textBatchToTensors } from '../text/text-batches';
 import { preCaption } from '../text/pre-text';
@@ -58,23 +59,32 @@ function betaOf(options: { beta?: number }): number {
 }
 
 /**
- * Each query's top k of its re-ranked (query, candidate) pairs: score = ITM logit + beta x ITC, ties
- * broken by gallery order. `sims` is the [queries, ids.length] ITC matrix, `logits` the [pairs, 2] ITM output.
+ * Each query's top k of its shortlist re-scored: score = ITM logit + beta x ITC, ties broken by gallery
+ * order. `sims` is the [queries, ids.length] ITC matrix; `logits` holds each pair's ITM match logit
+ * under the engine's key (media item x number of texts + text).
  */
 function rankedByItm(
-  pairs: ReadonlyArray<readonly [number, number]>,
-  logits: ArrayLike<number>,
+  shortlists: readonly number[][],
+  logitOf: (query: number, item: number) => number,
   sims: ArrayLike<number>,
   ids: readonly string[],
-  o: { queries: number; beta: number; k: number }
+  o: { beta: number; k: number }
 ): RetrievedItem[][] {
-  const results: RetrievedItem[][] = Array.from({ length: o.queries }, () => []);
-  pairs.forEach(([q, i], p) => {
-    const itc = sims[q * ids.length + i];
-    const itm = logits[p * 2 + 1];
-    results[q].push({ id: ids[i], index: i, score: itm + o.beta * itc, itc, itm });
-  });
-  return results.map((list) => list.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, o.k));
+  return shortlists.map((list, q) =>
+    list
+      .map((i) => {
+        const itc = sims[q * ids.length + i];
+        const itm = logitOf(q, i);
+        return { id: ids[i], index: i, score: itm + o.beta * itc, itc, itm };
+      })
+      .sort((a, b) => b.score - a.score || a.index - b.index)
+      .slice(0, o.k)
+  );
+}
+
+/** The ITC ranking alone (rerank 0). */
+function rankedByItc(shortlists: readonly number[][], sims: ArrayLike<number>, ids: readonly string[]): RetrievedItem[][] {
+  return shortlists.map((list, q) => list.map((i) => ({ id: ids[i], index: i, score: sims[q * ids.length + i], itc: sims[q * ids.length + i] })));
 }
 
 export async function retrieveByText(model: RetrievalModel, gallery: Gallery, queries: readonly string[], options: RetrieveOptions): Promise<RetrievedItem[][]> {
@@ -87,27 +97,12 @@ export async function retrieveByText(model: RetrievalModel, gallery: Gallery, qu
   const sims = toNumbers(await model.similarity(emb.features, gallery.features)); // [Q, G]
   const G = gallery.size;
   const shortlists = texts.map((_, q) => topKIndices(sims.slice(q * G, (q + 1) * G), rerank > 0 ? rerank : k));
-  if (rerank === 0) {
-    return shortlists.map((list, q) => list.map((i) => ({ id: gallery.ids[i], index: i, score: sims[q * G + i], itc: sims[q * G + i] })));
-  }
-  // All (query, candidate) pairs, grouped by candidate.
-  const pairs: Array<[number, number]> = [];
-  shortlists.forEach((list, q) => list.forEach((i) => pairs.push([q, i])));
-  pairs.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
-  const candidates = [...new Set(pairs.map((p) => p[1]))];
-  const local = new Map(candidates.map((c, i) => [c, i]));
-  const video = gallery.kind === 'video';
-  const pfa = video && (options.pfa ?? model.config.petl.pfa !== 'off');
-  const r = await model.itm({
-    inputIds: selectRows(t.inputIds, pairs.map((p) => p[0])),
-    attentionMask: selectRows(t.attentionMask, pairs.map((p) => p[0])),
-    imageTokens: selectRows(gallery.tokens, candidates),
-    pairImage: int64(pairs.map((p) => local.get(p[1]) as number), [pairs.length]),
-    textFeatures: pfa ? selectRows(emb.features, pairs.map((p) => p[0])) : undefined,
-    frameFeatures: pfa ? selectRows(gallery.frameFeatures, candidates) : undefined,
-    pfa,
-  });
-  return rankedByItm(pairs, toNumbers(r.logits), sims, gallery.ids, { queries: texts.length, beta, k });
+  if (rerank === 0) return rankedByItc(shortlists, sims, gallery.ids);
+  const Q = texts.length;
+  const pfa = gallery.kind === 'video' && (options.pfa ?? model.config.petl.pfa !== 'off');
+  const keys = shortlists.flatMap((list, q) => list.map((i) => i * Q + q)); // media = gallery item, text = query
+  const logits = await itmMatchLogits(model, mediaRowsOf(gallery), { ...t, features: emb.features }, keys, { pfa });
+  return rankedByItm(shortlists, (q, i) => logits.get(i * Q + q) as number, sims, gallery.ids, { beta, k });
 }
 
 export interface ImageQueryOptions {
@@ -143,21 +138,10 @@ export async function retrieveByImage(
   const sims = toNumbers(await model.similarity(emb.features, gallery.features)); // [I, N]
   const N = gallery.size;
   const shortlists = images.map((_, q) => topKIndices(sims.slice(q * N, (q + 1) * N), rerank > 0 ? rerank : k));
-  if (rerank === 0) {
-    return shortlists.map((list, q) => list.map((j) => ({ id: gallery.ids[j], index: j, score: sims[q * N + j], itc: sims[q * N + j] })));
-  }
-  const pairs: Array<[number, number]> = []; // (image, text), grouped by image
-  shortlists.forEach((list, q) => list.forEach((j) => pairs.push([q, j])));
-  const video = options.kind === 'video';
-  const pfa = video && (options.pfa ?? model.config.petl.pfa !== 'off');
-  const r = await model.itm({
-    inputIds: selectRows(gallery.inputIds, pairs.map((p) => p[1])),
-    attentionMask: selectRows(gallery.attentionMask, pairs.map((p) => p[1])),
-    imageTokens: emb.tokens as HostTensor,
-    pairImage: int64(pairs.map((p) => p[0]), [pairs.length]),
-    textFeatures: pfa ? selectRows(gallery.features, pairs.map((p) => p[1])) : undefined,
-    frameFeatures: pfa ? emb.frameFeatures : undefined,
-    pfa,
-  });
-  return rankedByItm(pairs, toNumbers(r.logits), sims, gallery.ids, { queries: images.length, beta, k });
+  if (rerank === 0) return rankedByItc(shortlists, sims, gallery.ids);
+  const pfa = options.kind === 'video' && (options.pfa ?? model.config.petl.pfa !== 'off');
+  const keys = shortlists.flatMap((list, q) => list.map((j) => q * N + j)); // media = query image, text = gallery text
+  const media = { tokens: emb.tokens as HostTensor, frameFeatures: emb.frameFeatures };
+  const logits = await itmMatchLogits(model, mediaRowsOf(media), gallery, keys, { pfa });
+  return rankedByItm(shortlists, (q, j) => logits.get(q * N + j) as number, sims, gallery.ids, { beta, k });
 }

@@ -18,7 +18,8 @@ export {
   recallAtK,
   type RetrievalMetrics,
 } from './retrieval-metrics';
-export { OUTSIDE_SHORTLIST_SCORE, topKIndices } from './retrieval-scores';
+export { OUTSIDE_SHORTLIST_SCORE } from '../retrieval/score-matrices';
+export { topKIndices } from '../../ranking/top-k';
 export {
   normalizeVqaAnswer,
   vqaCleanWhitespace,

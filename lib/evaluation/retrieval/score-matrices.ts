@@ -2,22 +2,17 @@
  * The official retrieval evaluation protocol (train_retrieval.evaluation): ITC similarities for every
  * (image, text) pair, then for each image the top-k texts and for each text the top-k images are
  * re-ranked by the ITM head; score = ITM match logit + beta x similarity, -100 outside the shortlist.
- * Pairs are grouped by candidate so that each candidate's cross-attention keys and values are
- * computed once per call, whatever the number of texts it is paired with.
+ * The ITM passes are the re-rank engine's (lib/ranking/itm-rerank.ts).
  */
 import { UniAdapterError } from '../../errors';
-import { OUTSIDE_SHORTLIST_SCORE, topKIndices as topk } from '../metrics/retrieval-scores';
+import type { GalleryEmbeddings } from '../../inference/gallery';
 import type { RetrievalModel } from '../../model/retrieval-model';
-import { int64, reshape, selectRows, toNumbers, type HostTensor } from '../../tensor';
+import { itmMatchLogits, mediaRowsOf } from '../../ranking/itm-rerank';
+import { topKIndices as topk } from '../../ranking/top-k';
+import { reshape, type HostTensor } from '../../tensor';
 
-export interface GalleryEmbeddings {
-  /** ViT outputs [G, T, tokens, width]. */
-  tokens: HostTensor;
-  /** ITC features [G, E]. */
-  features: HostTensor;
-  /** Per-frame ITC features [G, T, E]. */
-  frameFeatures: HostTensor;
-}
+/** The value of every entry outside a row's shortlist, as in the official code. */
+export const OUTSIDE_SHORTLIST_SCORE = -100;
 
 export interface QueryTexts {
   inputIds: HostTensor;
@@ -87,39 +82,12 @@ export async function retrievalScoreMatrices(
       for (const i of top) pairs.add(i * Q + j);
     }
   }
-  const ordered = [...pairs].sort((a, b) => a - b); // grouped by image
-  const logits = new Map<number, number>();
-  const perCall = options.pairsPerCall ?? 512;
-  const tokenShape = gallery.tokens.shape;
-  let start = 0;
-  while (start < ordered.length) {
-    // Close a call at an image boundary so that an image's pairs stay together when possible.
-    let end = Math.min(start + perCall, ordered.length);
-    const lastImage = Math.floor(ordered[end - 1] / Q);
-    if (end < ordered.length && Math.floor(ordered[end] / Q) === lastImage) {
-      let cut = end;
-      while (cut > start && Math.floor(ordered[cut - 1] / Q) === lastImage) cut--;
-      if (cut > start) end = cut;
-    }
-    const slice = ordered.slice(start, end);
-    const images = [...new Set(slice.map((p) => Math.floor(p / Q)))];
-    const local = new Map(images.map((img, i) => [img, i]));
-    const texts = slice.map((p) => p % Q);
-    const r = await model.itm({
-      inputIds: selectRows(queries.inputIds, texts),
-      attentionMask: selectRows(queries.attentionMask, texts),
-      imageTokens: selectRows(gallery.tokens, images),
-      pairImage: int64(slice.map((p) => local.get(Math.floor(p / Q)) as number), [slice.length]),
-      textFeatures: options.pfa ? selectRows(queries.features, texts) : undefined,
-      frameFeatures: options.pfa ? selectRows(gallery.frameFeatures, images) : undefined,
-      pfa: options.pfa ?? false,
-    });
-    const l = toNumbers(r.logits);
-    slice.forEach((p, i) => logits.set(p, l[i * 2 + 1]));
-    start = end;
-    options.onProgress?.(start, ordered.length);
-  }
-  if (tokenShape.length < 3) throw new UniAdapterError('ERR_SHAPE', 'gallery tokens must be [G, T, tokens, width]');
+  if (gallery.tokens.shape.length < 3) throw new UniAdapterError('ERR_SHAPE', 'gallery tokens must be [G, T, tokens, width]');
+  const logits = await itmMatchLogits(model, mediaRowsOf(gallery), queries, pairs, {
+    pfa: options.pfa ?? false,
+    pairsPerCall: options.pairsPerCall ?? 512,
+    onProgress: options.onProgress,
+  });
 
   const i2t = new Float32Array(G * Q).fill(OUTSIDE_SHORTLIST_SCORE);
   const t2i = new Float32Array(Q * G).fill(OUTSIDE_SHORTLIST_SCORE);

@@ -1,12 +1,8 @@
 /**
- * The shortlist of the official retrieval evaluation protocol (BLIP/UniAdapter `evaluation()`): the
- * top-k candidates of a row by ITC similarity, and the score of every candidate outside it. The score
- * matrices themselves are filled by `retrievalScoreMatrices` (lib/evaluation/retrieval/score-matrices.ts).
+ * The shortlist of a ranking: the top-k candidates of a row of ITC similarities, as the official
+ * retrieval evaluation (BLIP/UniAdapter `evaluation()`) and the search functions take them.
  */
-import { UniAdapterError } from '../../errors';
-
-/** The value of every entry outside a row's shortlist, as in the official code. */
-export const OUTSIDE_SHORTLIST_SCORE = -100;
+import { UniAdapterError } from '../errors';
 
 /** `a` (score, index) comes before `b` in the descending, lower-index-first-on-ties order. */
 function before(sa: number, ia: number, sb: number, ib: number): boolean {
