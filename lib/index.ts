@@ -53,7 +53,8 @@ export { answerQuestions, type AnswerOptions, type AnswerResult } from './infere
 export { captionImages, type CaptionOptions, type CaptionResult } from './inference/caption';
 export type { ImageInput, VideoInput } from './data/media/media-input';
 export { evaluateRetrieval, type RetrievalEvalOptions, type RetrievalEvalResult } from './evaluation/retrieval/evaluate';
-export { runEvaluation, type EvalResult } from './evaluation/run-evaluation';
+export { runEvaluation, type EvalResult, type RunEvaluationOptions } from './evaluation/run-evaluation';
+export { ModelSession, type SessionOptions } from './session/model-session';
 export type { EvalConfig } from './evaluation/eval-config';
 export { Trainer, distributedFromEnv, type TrainSummary, type StepEvent, type EpochEvent, type TrainerOptions } from './train/trainer';
 export type { TrainerConfig, TrainTask, ModelChoice, DataChoice } from './train/trainer-config';

@@ -8,7 +8,8 @@ import type { TaskDataset } from './datasets/task-dataset';
 import { UniAdapterError } from '../errors';
 import type { CaptionSample, QaSample, RetrievalSample } from './batches';
 import type { MediaLoader } from './media/media-loader';
-import type { DataChoice, TrainTask } from '../train/trainer-config';
+import type { TrainTask } from '../config/model-choice';
+import type { DataChoice } from './data-choice';
 
 export type TrainSample = RetrievalSample | QaSample | CaptionSample;
 

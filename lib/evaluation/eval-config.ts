@@ -1,6 +1,6 @@
 /** What `uniadapter eval --config` reads: the model, its weights and adapter, the data, the protocol. */
 import type { ModelChoice, TrainTask } from '../config/model-choice';
-import type { DataChoice } from '../train/trainer-config';
+import type { DataChoice } from '../data/data-choice';
 
 export interface EvalConfig {
   task: TrainTask;

@@ -3,6 +3,7 @@
  * protocol; R@1/5/10, R@Mean, MdR), VQA (soft accuracy with the official answer normalisation),
  * VideoQA (exact match), captioning (BLEU-4 and CIDEr-D).
  */
+import { ModelSession } from '../session/model-session';
 import { resolveModelConfig } from '../config/model-choice';
 import { RETRIEVAL_TEXT_LENGTH } from '../config/presets';
 import type { ModelConfig } from '../config/model-config';
@@ -12,7 +13,7 @@ import { topKIndices } from '../ranking/top-k';
 import { exactMatchAccuracy, vqaAccuracy } from './metrics/vqa-accuracy';
 import { captionImages } from '../inference/caption';
 import { answerQuestions } from '../inference/answer';
-import { createModel, type TaskModel } from '../model/create-model';
+import type { TaskModel } from '../model/create-model';
 import type { CaptionModel } from '../model/caption-model';
 import type { RetrievalModel } from '../model/retrieval-model';
 import type { VqaModel } from '../model/vqa-model';
@@ -20,8 +21,6 @@ import { evaluateRetrieval } from './retrieval/evaluate';
 import { defaultThreads, setThreads } from '../native/runtime-info';
 import { BlipTokenizer } from '../text/tokenizer';
 import { openTaskDataset } from '../data/task-data';
-import { loadAdapter } from '../weights/adapter-file';
-import { loadWeights } from '../weights/load-weights';
 import type { EvalConfig } from './eval-config';
 
 export interface EvalResult {
@@ -37,15 +36,26 @@ export function evalModelConfig(c: EvalConfig): ModelConfig {
   return resolveModelConfig(c.task, c.model);
 }
 
-export async function runEvaluation(c: EvalConfig, options: { model?: TaskModel; tokenizer?: BlipTokenizer; onProgress?: (what: string, done: number, total: number) => void } = {}): Promise<EvalResult> {
+export interface RunEvaluationOptions {
+  /** A session already open for this task (left open); otherwise one is opened from the config's model, weights and adapter. */
+  session?: ModelSession;
+  /** A model already built and loaded, borrowed as a session. */
+  model?: TaskModel;
+  tokenizer?: BlipTokenizer;
+  onProgress?: (what: string, done: number, total: number) => void;
+}
+
+export async function runEvaluation(c: EvalConfig, options: RunEvaluationOptions = {}): Promise<EvalResult> {
   const started = Date.now();
   await setThreads(c.threads ?? (await defaultThreads()));
-  const model = options.model ?? (await createModel(evalModelConfig(c)));
-  const owns = !options.model;
-  const tok = options.tokenizer ?? BlipTokenizer.bertBaseUncased();
+  const session =
+    options.session ??
+    (options.model
+      ? ModelSession.borrow(options.model, options.tokenizer)
+      : await ModelSession.open({ config: evalModelConfig(c), weights: c.weights, adapter: c.adapter, tokenizer: options.tokenizer }));
+  const model = session.model;
+  const tok = session.tokenizer;
   try {
-    if (owns && c.weights) await loadWeights(model, c.weights);
-    if (owns && c.adapter) await loadAdapter(model, c.adapter);
     const ds = await openTaskDataset(c.task, c.data);
     const split = c.split ?? 'test';
     const batch = c.batchSize ?? 16;
@@ -136,7 +146,7 @@ export async function runEvaluation(c: EvalConfig, options: { model?: TaskModel;
     }
     throw new UniAdapterError('ERR_ARG', `cannot evaluate task '${c.task}'`);
   } finally {
-    if (owns) await model.dispose();
+    if (session !== options.session) await session.dispose();
   }
 }
 

@@ -1,13 +1,11 @@
 /** The typed configuration of a training run (what `uniadapter train --config` reads). */
 import type { ModelChoice, TrainTask } from '../config/model-choice';
-import type { AnnotationFormat } from '../data/datasets/task-dataset';
+import type { DataChoice } from '../data/data-choice';
 import { UniAdapterError } from '../errors';
 
 export { isVideoTask, modelTask, type ModelChoice, type TrainTask } from '../config/model-choice';
 
-export type DataChoice =
-  | { folder: string; split?: 'train' }
-  | { format: AnnotationFormat; annotations: string | string[]; mediaRoot: string };
+export type { DataChoice } from '../data/data-choice';
 
 export interface TrainerConfig {
   task: TrainTask;

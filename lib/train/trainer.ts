@@ -7,20 +7,20 @@
  * Under a multi-process launch (RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT in the environment)
  * each process trains its shard of every global batch; the native step all-reduces the gradients.
  */
+import { ModelSession } from '../session/model-session';
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ModelConfig } from '../config/model-config';
 import { DataLoader } from '../data/loader';
 import { UniAdapterError } from '../errors';
-import { createModel, type TaskModel } from '../model/create-model';
+import type { TaskModel } from '../model/create-model';
 import type { RetrievalModel } from '../model/retrieval-model';
 import type { VqaModel } from '../model/vqa-model';
 import type { CaptionModel } from '../model/caption-model';
 import type { StepStats } from '../model/step-options';
 import { defaultThreads, setThreads } from '../native/runtime-info';
 import { BlipTokenizer } from '../text/tokenizer';
-import { loadWeights } from '../weights/load-weights';
 import { saveAdapter } from '../weights/adapter-file';
 import { captionBatch, retrievalBatch, vqaBatch, type CaptionSample, type QaSample, type RetrievalSample } from '../data/batches';
 import { restoreCheckpoint, saveCheckpoint, type TrainingProgress } from './checkpoint';
@@ -98,7 +98,9 @@ export interface TrainerEvents {
 }
 
 export interface TrainerOptions {
-  /** A model already built (and loaded) for this task; otherwise one is built from the config. */
+  /** A session already open for this task (the trainer leaves it open); otherwise one is opened from the config. */
+  session?: ModelSession;
+  /** A model already built (and loaded) for this task, borrowed as a session. */
   model?: TaskModel;
   tokenizer?: BlipTokenizer;
   signal?: AbortSignal;
@@ -110,8 +112,6 @@ export interface TrainerOptions {
 export class Trainer extends EventEmitter {
   readonly config: TrainerConfig;
   private readonly options: TrainerOptions;
-  private model?: TaskModel;
-  private ownsModel = false;
 
   constructor(config: TrainerConfig, options: TrainerOptions = {}) {
     super();
@@ -133,18 +133,16 @@ export class Trainer extends EventEmitter {
     return resolveModelConfig(this.config.task, this.config.model);
   }
 
-  private async prepareModel(dist: DistributedEnv): Promise<TaskModel> {
-    if (this.options.model) return this.options.model;
-    const model = await createModel(this.modelConfig());
-    this.ownsModel = true;
-    if (this.config.weights) {
-      const report = await loadWeights(model, this.config.weights);
-      this.emit('log', `loaded ${report.loaded.length} tensors from ${report.file} (${report.missing.length} missing, ${report.unexpected.length} unexpected)`);
-    }
-    if (dist.worldSize > 1) {
-      await model.initDistributed({ rank: dist.rank, worldSize: dist.worldSize, masterAddr: dist.masterAddr, masterPort: dist.masterPort });
-    }
-    return model;
+  private async openSession(dist: DistributedEnv): Promise<ModelSession> {
+    if (this.options.session) return this.options.session;
+    if (this.options.model) return ModelSession.borrow(this.options.model, this.options.tokenizer);
+    return ModelSession.open({
+      config: this.modelConfig(),
+      weights: this.config.weights,
+      distributed: { rank: dist.rank, worldSize: dist.worldSize, masterAddr: dist.masterAddr, masterPort: dist.masterPort },
+      tokenizer: this.options.tokenizer,
+      onLog: (line) => this.emit('log', line),
+    });
   }
 
   private async step(model: TaskModel, items: TrainSample[], tok: BlipTokenizer, lr: number, alpha: number): Promise<StepStats> {
@@ -188,10 +186,10 @@ export class Trainer extends EventEmitter {
     if (records.length < c.batchSize) {
       throw new UniAdapterError('ERR_DATA', `the training set has ${records.length} records, fewer than one batch of ${c.batchSize}`);
     }
-    const model = await this.prepareModel(dist);
-    this.model = model;
+    const session = await this.openSession(dist);
+    const model = session.model;
     try {
-      const tok = this.options.tokenizer ?? BlipTokenizer.bertBaseUncased();
+      const tok = session.tokenizer;
       const mc = model.config;
       const media = new MediaLoader({
         size: mc.vision.imageSize,
@@ -322,7 +320,7 @@ export class Trainer extends EventEmitter {
         losses,
       };
     } finally {
-      if (this.ownsModel) await model.dispose();
+      if (session !== this.options.session) await session.dispose();
     }
   }
 }

@@ -5,6 +5,7 @@
  * frozen backbone, show retrieve / answer / caption on held-out samples, and write a report folder
  * (metrics.json, a PNG plot of loss and recall over the steps, the adapters).
  */
+import { ModelSession } from '../../session/model-session';
 import * as fs from 'fs';
 import * as path from 'path';
 import { generateSyntheticDataset } from '../synthetic';
@@ -24,7 +25,6 @@ import { evaluateRetrieval } from '../../evaluation/retrieval/evaluate';
 import { blasKind, recommendedThreads, setThreads } from '../../native/runtime-info';
 import { BlipTokenizer } from '../../text/tokenizer';
 import { Trainer, type TrainSummary } from '../../train/trainer';
-import { loadWeights } from '../../weights/load-weights';
 import { checkpointModelConfig, demoModelConfig, type DemoPlan } from './demo-plan';
 import { renderChartPng } from './line-chart';
 
@@ -123,12 +123,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const evalSet = subset(test, plan.evalSubset);
 
   const config = options.checkpoint ? checkpointModelConfig('retrieval', plan) : demoModelConfig('retrieval', plan);
-  const retrieval = await RetrievalModel.create(config);
+  const retrievalSession = await ModelSession.open({ config, weights: options.checkpoint, tokenizer: tok, onLog: log });
+  const retrieval = retrievalSession.modelFor('retrieval');
   try {
-    if (options.checkpoint) {
-      const r = await loadWeights(retrieval, options.checkpoint);
-      log(`loaded ${r.loaded.length} tensors from ${options.checkpoint}`);
-    }
     const info = await retrieval.parameterInfo();
     const share = (100 * info.counts.trainable) / info.counts.total;
     log(
@@ -228,7 +225,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     log(verdict);
     return result;
   } finally {
-    await retrieval.dispose();
+    await retrievalSession.dispose();
   }
 }
 
@@ -271,10 +268,10 @@ async function trainQa(
   log: (s: string) => void
 ): Promise<{ result: DemoReport['vqa']; examples: DemoReport['examples']['answer'] }> {
   const config = options.checkpoint ? checkpointModelConfig('vqa', plan) : demoModelConfig('vqa', plan);
-  const model = await VqaModel.create(config);
+  const session = await ModelSession.open({ config, weights: options.checkpoint, tokenizer: tok, onLog: log });
+  const model = session.modelFor('vqa');
   try {
-    if (options.checkpoint) await loadWeights(model, options.checkpoint);
-    else await shareBackbone(retrieval, model);
+    if (!options.checkpoint) await shareBackbone(retrieval, model);
     const task = (await openDatasetFolder(data)).task('vqa');
     const test = (await task.readEval('test')).records.slice(0, 60);
     const list = (await task.readAnswerList()).answers;
@@ -291,7 +288,7 @@ async function trainQa(
     for (const ex of examples) log(`answer ${ex.image} "${ex.question}" -> ${ex.answer} (truth: ${ex.truth.join(' / ')})`);
     return { result: { before, after: after.acc, training: summaryOf(training) }, examples };
   } finally {
-    await model.dispose();
+    await session.dispose();
   }
 }
 
@@ -305,10 +302,10 @@ async function trainCaption(
   log: (s: string) => void
 ): Promise<DemoReport['caption']> {
   const config = options.checkpoint ? checkpointModelConfig('caption', plan) : demoModelConfig('caption', plan);
-  const model = await CaptionModel.create(config);
+  const session = await ModelSession.open({ config, weights: options.checkpoint, tokenizer: tok, onLog: log });
+  const model = session.modelFor('caption');
   try {
-    if (options.checkpoint) await loadWeights(model, options.checkpoint);
-    else await shareBackbone(retrieval, model);
+    if (!options.checkpoint) await shareBackbone(retrieval, model);
     const training = await trainAdapter(model, 'caption', data, plan, plan.captionSteps, path.join(report, 'caption'), tok);
     const test = (await (await openDatasetFolder(data)).task('caption').readEval('test')).records.slice(0, 3);
     const caps = await captionImages(model, test.map((r) => r.image), { tokenizer: tok, maxLength: 20, minLength: 5 });
@@ -318,6 +315,6 @@ async function trainCaption(
     if (training.steps === 0) throw new UniAdapterError('ERR_STATE', 'caption training ran no step');
     return { examples, training: summaryOf(training) };
   } finally {
-    await model.dispose();
+    await session.dispose();
   }
 }
