@@ -15,7 +15,7 @@
  * - otherwise (evaluation) the batch shrinks by that record.
  */
 import { UniAdapterError, type ErrorCode } from '../errors';
-import { Rng } from './rng';
+import { fmix32, Rng } from './rng';
 import type { BadRecordPolicy } from './datasets/bad-records';
 
 export type { BadRecordPolicy } from './datasets/bad-records';
@@ -127,12 +127,7 @@ export function mixSeed(...parts: number[]): number {
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
 
 /**

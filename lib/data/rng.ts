@@ -18,6 +18,16 @@ function splitmix64(state: { s: bigint }): bigint {
   return z ^ (z >> 31n);
 }
 
+/** murmur3's 32-bit finaliser: an avalanche of the bits of `h` (unsigned result). */
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

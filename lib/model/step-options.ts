@@ -1,24 +1,15 @@
 /** Options of one native training step (forward, backward, optimizer update in one call). */
-import type { StepInfo } from '../native/ops';
+import type { StepInfo, StepOptionFields } from '../native/ops';
 
-export interface StepOptions {
-  /** Learning rate of this step (schedules are computed in TypeScript). */
-  lr: number;
-  weightDecay?: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  /** Exempt biases and norm weights from weight decay (the official code decays everything). */
-  exemptBiasNorm?: boolean;
-  /** Clip the global gradient norm (0 = off, as the official code). */
-  clipGradNorm?: number;
-  /** false: compute gradients but do not update (gradients stay readable with grads()). */
-  update?: boolean;
-  /** Dropout and drop-path active (training mode); false runs the frozen modules in eval mode. */
-  train?: boolean;
-  /** Return the intermediate tensors of the step (for checks against the official code). */
-  capture?: boolean;
-}
+/**
+ * lr: the learning rate of this step (schedules are computed in TypeScript); weightDecay, beta1, beta2,
+ * eps: AdamW's; exemptBiasNorm: exempt biases and norm weights from weight decay (the official code
+ * decays everything); clipGradNorm: clip the global gradient norm (0 = off, as the official code);
+ * update: false computes gradients without updating (readable with grads()); train: dropout and
+ * drop-path active; capture: return the step's intermediate tensors (for checks against the official
+ * code). Omitted options take the core's defaults.
+ */
+export type StepOptions = Omit<StepOptionFields, 'backward'>;
 
 /** What a step reports: loss, gradient norm, whether the optimizer stepped, the loss scale, task losses. */
 export type StepStats = StepInfo;

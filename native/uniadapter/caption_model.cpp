@@ -97,20 +97,7 @@ Result CaptionModel::generate(const TensorMap& in, const Options& o) {
 }
 
 bool CaptionModel::run_task(const std::string& op, const TensorMap& in, const Options& o, Result& out) {
-  if (op == "forward") {
-    torch::NoGradGuard g;
-    root_->train(o.get_bool("train", false));
-    out = forward(in, o, false);
-  } else if (op == "train_step") {
-    root_->train(o.get_bool("train", true));
-    out = forward(in, o, true);
-  } else if (op == "generate") {
-    root_->train(false);
-    out = generate(in, o);
-  } else {
-    return false;
-  }
-  return true;
+  return run_lm_op(op, in, o, out);
 }
 
 }  // namespace ua

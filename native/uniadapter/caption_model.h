@@ -18,8 +18,8 @@ class CaptionModel : public TaskModel {
   void apply_initial_values() override;
 
  private:
-  Result forward(const TensorMap& in, const Options& o, bool training);
-  Result generate(const TensorMap& in, const Options& o);
+  Result forward(const TensorMap& in, const Options& o, bool training) override;
+  Result generate(const TensorMap& in, const Options& o) override;
 
   VisionTransformer visual_encoder{nullptr};
   BertLMHeadModel text_decoder{nullptr};

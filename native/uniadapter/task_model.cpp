@@ -466,6 +466,31 @@ void TaskModel::set_rng_state(const TensorMap& in) {
 #endif
 }
 
+Result TaskModel::forward(const TensorMap&, const Options&, bool) {
+  fail(kErrArg, "the " + cfg_.task + " model has no operation 'forward'");
+}
+
+Result TaskModel::generate(const TensorMap&, const Options&) {
+  fail(kErrArg, "the " + cfg_.task + " model has no operation 'generate'");
+}
+
+bool TaskModel::run_lm_op(const std::string& op, const TensorMap& in, const Options& o, Result& out) {
+  if (op == "forward") {
+    torch::NoGradGuard g;
+    root_->train(o.get_bool("train", false));
+    out = forward(in, o, false);
+  } else if (op == "train_step") {
+    root_->train(o.get_bool("train", true));
+    out = forward(in, o, true);
+  } else if (op == "generate") {
+    root_->train(false);
+    out = generate(in, o);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 Result TaskModel::run(const std::string& op, const TensorMap& in, const Options& o) {
   check_op_options(cfg_.task, op, o);
   if (op == "config") {

@@ -50,6 +50,13 @@ class TaskModel : public Model {
   // Adds a search's output_ids and, where it has them, sequence_scores and the greedy step captures.
   static void append_generation(const GenerationOutput& g, Result& out);
 
+  // The operations of a model whose training loss is its forward pass (VQA, captioning): 'forward'
+  // (no gradients, eval mode unless `train`), 'train_step' (train mode unless `train` is false) and
+  // 'generate'. Returns false for any other operation.
+  bool run_lm_op(const std::string& op, const TensorMap& in, const Options& o, Result& out);
+  virtual Result forward(const TensorMap& in, const Options& o, bool training);
+  virtual Result generate(const TensorMap& in, const Options& o);
+
   // One optimizer update from the gradients of `loss` (backward included); returns step statistics.
   Options backward_and_step(const torch::Tensor& loss, const Options& o);
 

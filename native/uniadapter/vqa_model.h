@@ -24,9 +24,9 @@ class VqaModel : public TaskModel {
                               const torch::Tensor& states_mask);
   torch::Tensor with_token(const torch::Tensor& ids, int64_t token) const;
 
-  Result forward(const TensorMap& in, const Options& o, bool training);
+  Result forward(const TensorMap& in, const Options& o, bool training) override;
   Result rank(const TensorMap& in, const Options& o);
-  Result generate(const TensorMap& in, const Options& o);
+  Result generate(const TensorMap& in, const Options& o) override;
 
   VisionTransformer visual_encoder{nullptr};
   BertModel text_encoder{nullptr};

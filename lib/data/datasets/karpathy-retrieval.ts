@@ -10,14 +10,7 @@ import { BadRecordLog } from './bad-records';
 import { checkMediaFiles, resolveMedia } from './media';
 import type { AnnotationReadOptions } from './read-options';
 import { idField, stringField, stringsField, validateRecords } from './record-fields';
-import {
-  buildRetrievalEval,
-  buildRetrievalTrain,
-  type GroupInput,
-  type PairInput,
-  type RetrievalEvalSet,
-  type RetrievalTrainSet,
-} from './retrieval-set';
+import { buildRetrievalEval, buildRetrievalTrain, type GroupInput, type PairInput, type RetrievalEvalSet, type RetrievalTrainSet } from './retrieval-set';
 
 /** Word limit of retrieval captions for COCO and Flickr30K (train and test). */
 export const IMAGE_CAPTION_MAX_WORDS = 30;

@@ -11,14 +11,7 @@ import { BadRecordLog } from './bad-records';
 import { checkMediaFiles, resolveVideo } from './media';
 import type { AnnotationReadOptions } from './read-options';
 import { stringField, stringsField, validateRecords, type RawRecord } from './record-fields';
-import {
-  buildRetrievalEval,
-  buildRetrievalTrain,
-  type GroupInput,
-  type PairInput,
-  type RetrievalEvalSet,
-  type RetrievalTrainSet,
-} from './retrieval-set';
+import { buildRetrievalEval, buildRetrievalTrain, type GroupInput, type PairInput, type RetrievalEvalSet, type RetrievalTrainSet } from './retrieval-set';
 
 /** Word limit of video captions (BLIP's video retrieval test used 40). */
 export const VIDEO_CAPTION_MAX_WORDS = 40;

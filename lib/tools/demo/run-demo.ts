@@ -187,8 +187,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     }
 
     // VQA and captioning: new adapters on the same frozen backbone.
-    const qa = await trainQa(retrieval, data, plan, tok, options, report, log);
-    const cap = await trainCaption(retrieval, data, plan, tok, options, report, log);
+    const stage: StageContext = { retrieval, data, plan, tok, options, report, log };
+    const qa = await trainQa(stage);
+    const cap = await trainCaption(stage);
 
     const r5Gain = after.r5 - before.r5;
     const passed = after.r5 >= Math.max(2 * chanceR5, before.r5 + 10) && after.r1 > before.r1;
@@ -258,15 +259,19 @@ async function trainAdapter(
   ).run();
 }
 
-async function trainQa(
-  retrieval: RetrievalModel,
-  data: string,
-  plan: DemoPlan,
-  tok: BlipTokenizer,
-  options: DemoOptions,
-  report: string,
-  log: (s: string) => void
-): Promise<{ result: DemoReport['vqa']; examples: DemoReport['examples']['answer'] }> {
+/** What the VQA and caption stages share: the trained retrieval model (its backbone), the data, the plan. */
+interface StageContext {
+  retrieval: RetrievalModel;
+  data: string;
+  plan: DemoPlan;
+  tok: BlipTokenizer;
+  options: DemoOptions;
+  report: string;
+  log: (s: string) => void;
+}
+
+async function trainQa(stage: StageContext): Promise<{ result: DemoReport['vqa']; examples: DemoReport['examples']['answer'] }> {
+  const { retrieval, data, plan, tok, options, report, log } = stage;
   const config = options.checkpoint ? checkpointModelConfig('vqa', plan) : demoModelConfig('vqa', plan);
   const session = await ModelSession.open({ config, weights: options.checkpoint, tokenizer: tok, onLog: log });
   const model = session.modelFor('vqa');
@@ -292,15 +297,8 @@ async function trainQa(
   }
 }
 
-async function trainCaption(
-  retrieval: RetrievalModel,
-  data: string,
-  plan: DemoPlan,
-  tok: BlipTokenizer,
-  options: DemoOptions,
-  report: string,
-  log: (s: string) => void
-): Promise<DemoReport['caption']> {
+async function trainCaption(stage: StageContext): Promise<DemoReport['caption']> {
+  const { retrieval, data, plan, tok, options, report, log } = stage;
   const config = options.checkpoint ? checkpointModelConfig('caption', plan) : demoModelConfig('caption', plan);
   const session = await ModelSession.open({ config, weights: options.checkpoint, tokenizer: tok, onLog: log });
   const model = session.modelFor('caption');

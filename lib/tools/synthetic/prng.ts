@@ -9,7 +9,7 @@
  * generated.
  */
 import { UniAdapterError } from '../../errors';
-import { Rng, type RngState } from '../../data/rng';
+import { fmix32, Rng, type RngState } from '../../data/rng';
 
 /** The four 32-bit words of a generator's state. */
 export type PrngState = RngState;
@@ -21,12 +21,7 @@ function hash32(text: string, basis: number): number {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
 
 /** A 64-bit seed from key parts; parts of different types never collide (`1` vs `'1'`). */
