@@ -15,15 +15,16 @@ CaptionModel::CaptionModel(const TaskConfig& c) : TaskModel(c) {
   auto& r = *root_;
   visual_encoder = r.register_module("visual_encoder", VisionTransformer(c.vision));
   text_decoder = r.register_module("text_decoder", BertLMHeadModel(c.decoder));
-  attach_kv_adapters(c.petl, c.decoder, text_decoder->bert);
+  attach_kv_adapters(c.petl, c.decoder, text_decoder->bert, registry_);
   if (c.petl.uses_uniadapter())
-    attach_uniadapters(r, "adapters", "visual_adapters", c.petl, c, PetlHosts{visual_encoder, {text_decoder->bert}});
+    attach_uniadapters(r, "adapters", "visual_adapters", c.petl, c, PetlHosts{visual_encoder, {text_decoder->bert}}, registry_);
   else
-    attach_baselines(c.petl, PetlHosts{visual_encoder, {text_decoder->bert}});
+    attach_baselines(c.petl, PetlHosts{visual_encoder, {text_decoder->bert}}, registry_);
+  registry_.declare(*visual_encoder, "vision", ParamRole::Backbone);
+  registry_.declare(*text_decoder, "textDecoder", ParamRole::Backbone);
+  registry_.declare(*text_decoder->cls, "heads", ParamRole::Head);
   finalize();
 }
-
-bool CaptionModel::is_head(const std::string& n) const { return n.rfind("text_decoder.cls.", 0) == 0; }
 
 void CaptionModel::apply_initial_values() {
   torch::NoGradGuard g;

@@ -14,7 +14,6 @@ class CaptionModel : public TaskModel {
 
  protected:
   bool run_task(const std::string& op, const TensorMap& in, const Options& o, Result& out) override;
-  bool is_head(const std::string& name) const override;
   void apply_initial_values() override;
 
  private:

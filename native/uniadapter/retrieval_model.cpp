@@ -7,6 +7,7 @@
 #include "uniadapter/amp.h"
 #include "uniadapter/error.h"
 #include "uniadapter/petl_wiring.h"
+#include "uniadapter/name_util.h"
 #include "uniadapter/tensor_util.h"
 #include "uniadapter/weight_init.h"
 
@@ -18,8 +19,6 @@ namespace F = torch::nn::functional;
 namespace {
 
 torch::Tensor l2_normalize(const torch::Tensor& x) { return F::normalize(x, F::NormalizeFuncOptions().dim(-1)); }
-
-bool starts(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
 void ema(torch::nn::Module& main, torch::nn::Module& momentum, double m, int times) {
   auto a = main.parameters();
@@ -60,15 +59,25 @@ RetrievalModel::RetrievalModel(const TaskConfig& c) : TaskModel(c) {
   text_encoder_m = r.register_module("text_encoder_m", BertModel(c.text));
   vision_proj_m = r.register_module("vision_proj_m", nn::Linear(c.vision.width, c.embed_dim));
   text_proj_m = r.register_module("text_proj_m", nn::Linear(c.text.hidden, c.embed_dim));
-  attach_kv_adapters(c.petl, c.text, text_encoder);
-  attach_kv_adapters(c.petl, c.text, text_encoder_m);
+  attach_kv_adapters(c.petl, c.text, text_encoder, registry_);
+  attach_kv_adapters(c.petl, c.text, text_encoder_m, registry_);
   if (c.petl.uses_uniadapter()) {
-    attach_uniadapters(r, "adapters", "visual_adapters", c.petl, c, PetlHosts{visual_encoder, {text_encoder}});
-    attach_uniadapters(r, "adapters_m", "visual_adapters_m", c.petl, c, PetlHosts{visual_encoder_m, {text_encoder_m}});
+    attach_uniadapters(r, "adapters", "visual_adapters", c.petl, c, PetlHosts{visual_encoder, {text_encoder}}, registry_);
+    attach_uniadapters(r, "adapters_m", "visual_adapters_m", c.petl, c, PetlHosts{visual_encoder_m, {text_encoder_m}}, registry_);
   } else {
-    attach_baselines(c.petl, PetlHosts{visual_encoder, {text_encoder}});
-    attach_baselines(c.petl, PetlHosts{visual_encoder_m, {text_encoder_m}});
+    attach_baselines(c.petl, PetlHosts{visual_encoder, {text_encoder}}, registry_);
+    attach_baselines(c.petl, PetlHosts{visual_encoder_m, {text_encoder_m}}, registry_);
   }
+  registry_.declare(*visual_encoder, "vision", ParamRole::Backbone);
+  registry_.declare(*text_encoder, "textEncoder", ParamRole::Backbone);
+  for (const nn::Module* head : std::initializer_list<const nn::Module*>{vision_proj.get(), text_proj.get(), itm_head.get()})
+    registry_.declare(*head, "heads", ParamRole::Head);
+  registry_.declare_parameter("temp", "temperature", ParamRole::Temperature);
+  // The momentum encoders (BLIP_Retrieval's *_m), with whatever PETL modules they hold.
+  for (const nn::Module* m : std::initializer_list<const nn::Module*>{visual_encoder_m.get(), text_encoder_m.get(), vision_proj_m.get(), text_proj_m.get()})
+    registry_.declare(*m, "momentum", ParamRole::Momentum);
+  registry_.declare_child(r, "adapters_m", "momentum", ParamRole::Momentum);
+  registry_.declare_child(r, "visual_adapters_m", "momentum", ParamRole::Momentum);
   image_queue = r.register_buffer("image_queue", torch::randn({c.embed_dim, c.queue_size}));
   text_queue = r.register_buffer("text_queue", torch::randn({c.embed_dim, c.queue_size}));
   idx_queue = r.register_buffer("idx_queue", torch::full({1, c.queue_size}, -100, at::kLong));
@@ -76,26 +85,17 @@ RetrievalModel::RetrievalModel(const TaskConfig& c) : TaskModel(c) {
   finalize();
   if (c.momentum_shares_backbone) {
     torch::NoGradGuard g;
-    auto share = [&](nn::Module& main, nn::Module& mom) {
-      auto a = main.named_parameters();
+    // The frozen backbone tensors only: PETL modules and whatever trains keep their own momentum copies.
+    auto share = [&](const std::string& prefix, nn::Module& main, nn::Module& mom) {
       auto b = mom.named_parameters();
-      for (const auto& kv : a) {
-        if (kv.value().requires_grad() || is_petl(kv.key()) || kv.key().find("adapter") != std::string::npos) continue;
+      for (const auto& kv : main.named_parameters()) {
+        if (kv.value().requires_grad() || is_petl(prefix + kv.key())) continue;
         b[kv.key()].set_data(kv.value().data());
       }
     };
-    share(*visual_encoder, *visual_encoder_m);
-    share(*text_encoder, *text_encoder_m);
+    share("visual_encoder.", *visual_encoder, *visual_encoder_m);
+    share("text_encoder.", *text_encoder, *text_encoder_m);
   }
-}
-
-bool RetrievalModel::is_head(const std::string& n) const {
-  return starts(n, "vision_proj.") || starts(n, "text_proj.") || starts(n, "itm_head.");
-}
-
-bool RetrievalModel::is_momentum(const std::string& n) const {
-  return starts(n, "visual_encoder_m.") || starts(n, "text_encoder_m.") || starts(n, "vision_proj_m.") ||
-         starts(n, "text_proj_m.") || starts(n, "adapters_m.") || starts(n, "visual_adapters_m.");
 }
 
 void RetrievalModel::apply_initial_values() {
@@ -137,7 +137,7 @@ void RetrievalModel::after_load(const std::vector<std::string>& loaded) {
     const std::string& n = kv.key();
     if (!is_momentum(n) || have.count(n)) continue;
     for (const auto& p : pairs) {
-      if (!starts(n, p.first)) continue;
+      if (!starts_with(n, p.first)) continue;
       const std::string src = std::string(p.second) + n.substr(std::strlen(p.first));
       if (have.count(src) && kv.value().data_ptr() != main[src].data_ptr()) kv.value().copy_(main[src]);
     }

@@ -14,8 +14,6 @@ class RetrievalModel : public TaskModel {
 
  protected:
   bool run_task(const std::string& op, const TensorMap& in, const Options& o, Result& out) override;
-  bool is_head(const std::string& name) const override;
-  bool is_momentum(const std::string& name) const override;
   bool heads_train_with_petl() const override { return true; }
   void apply_initial_values() override;
   void after_load(const std::vector<std::string>& loaded) override;

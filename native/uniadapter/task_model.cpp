@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "uniadapter/error.h"
+#include "uniadapter/name_util.h"
 #include "uniadapter/op_options.h"
 #include "uniadapter/pos_embed.h"
 #include "uniadapter/runtime.h"
@@ -20,8 +21,6 @@
 namespace ua {
 namespace {
 
-bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
-bool starts(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
 std::string join_shape(const torch::Tensor& t) {
   std::string s;
@@ -44,6 +43,7 @@ TaskModel::TaskModel(TaskConfig config)
 }
 
 void TaskModel::finalize() {
+  registry_.resolve(*root_);
   apply_initial_values();
   const std::string frozen = effective_frozen_dtype(cfg_);
   root_->to(device_);
@@ -58,26 +58,6 @@ void TaskModel::finalize() {
   root_->train(false);
 }
 
-bool TaskModel::is_petl(const std::string& name) const {
-  if (is_momentum(name)) return false;
-  return contains(name, "adapter") || contains(name, "lora_") || contains(name, ".prefix.");
-}
-
-std::string TaskModel::group_of(const std::string& name) const {
-  if (is_momentum(name)) return "momentum";
-  if (starts(name, "adapters.") || starts(name, "visual_adapters.")) return "uniadapter";
-  if (contains(name, "video_key_adapter") || contains(name, "video_value_adapter")) return "kvAdapter";
-  if (contains(name, "lora_")) return "lora";
-  if (contains(name, ".prefix.")) return "prefix";
-  if (contains(name, "adapter_seq") || contains(name, "adapter_par")) return "adapter";
-  if (is_head(name)) return "heads";
-  if (name == "temp") return "temperature";
-  if (starts(name, "visual_encoder.")) return "vision";
-  if (starts(name, "text_encoder.")) return "textEncoder";
-  if (starts(name, "text_decoder.")) return "textDecoder";
-  return "other";
-}
-
 bool TaskModel::trainable_by_rule(const std::string& name) const {
   const Method m = cfg_.petl.method;
   if (is_momentum(name)) return false;
@@ -85,8 +65,8 @@ bool TaskModel::trainable_by_rule(const std::string& name) const {
   if (m == Method::Frozen) return false;
   const bool head = is_head(name);
   bool yes = m == Method::LinearProbe ? head : (is_petl(name) || (head && heads_train_with_petl()));
-  // The official rule: 'adapter' in the name and no '_m' (meant for momentum modules, but it also
-  // freezes adapter_layer_norm_cross_modal).
+  // The official rule is a rule on names: 'adapter' in the name and no '_m' (meant for momentum
+  // modules, but it also freezes adapter_layer_norm_cross_modal). It is reproduced as written.
   if (cfg_.petl.trainable_rule == TrainableRule::Official && contains(name, "_m")) yes = false;
   return yes;
 }
@@ -208,9 +188,8 @@ Options TaskModel::backward_and_step(const torch::Tensor& loss, const Options& o
     if (o.get_bool("exemptBiasNorm", false)) {
       std::vector<bool> decay;
       for (const auto& n : trainable_names_) {
-        const bool bias = n.size() >= 5 && n.compare(n.size() - 5, 5, ".bias") == 0;
-        const bool norm = contains(n, "norm") || contains(n, "LayerNorm");
-        decay.push_back(!(bias || norm));
+        const ParamPolicy& p = registry_.of(n);
+        decay.push_back(!(p.bias || p.norm));
       }
       optimizer_.set_decay_mask(decay);
     }
@@ -270,7 +249,7 @@ Result TaskModel::state_dict(const Options& o) const {
     // training: everything a step changes (trainable tensors, momentum copies, temperature).
     if (which == "adapter" && (momentum || !(is_petl(n) || kv.value().requires_grad()))) continue;
     if (which == "training") {
-      const bool changes = kv.value().requires_grad() || n == "temp" ||
+      const bool changes = kv.value().requires_grad() || registry_.is(n, ParamRole::Temperature) ||
                            (momentum && !main_storage.count(kv.value().data_ptr()));
       if (!changes) continue;
     }
@@ -353,8 +332,7 @@ Result TaskModel::param_info(const Options&) const {
     if (g == "momentum") continue;
     if (is_petl(n)) {
       total_petl += t.numel();
-      const bool kv_adapter = contains(n, "video_key_adapter") || contains(n, "video_value_adapter");
-      if (!kv_adapter && std::regex_search(n, proj)) projections += t.numel();
+      if (g != "kvAdapter" && std::regex_search(n, proj)) projections += t.numel();
     } else {
       total += t.numel();
     }
@@ -391,7 +369,7 @@ Result TaskModel::fingerprint(const Options& o) const {
   int64_t tensors = 0, values = 0;
   for (const auto& kv : root_->named_parameters()) {
     const std::string& n = kv.key();
-    if (is_momentum(n) || is_petl(n) || kv.value().requires_grad() || n == "temp") continue;
+    if (is_momentum(n) || is_petl(n) || kv.value().requires_grad() || registry_.is(n, ParamRole::Temperature)) continue;
     for (char c : n) mix(static_cast<unsigned char>(c));
     for (int64_t d : kv.value().sizes()) mix(static_cast<uint64_t>(d));
     torch::Tensor t = kv.value().detach().to(at::kBFloat16).cpu().contiguous();

@@ -11,6 +11,7 @@
 #include "uniadapter/config.h"
 #include "uniadapter/generation.h"
 #include "uniadapter/grad_scaler.h"
+#include "uniadapter/parameter_registry.h"
 #include "uniadapter/process_group.h"
 #include "uniadapter/torch_all.h"
 
@@ -25,9 +26,6 @@ class TaskModel : public Model {
  protected:
   // Task-specific operations; return nullopt-like empty optional for unknown ops.
   virtual bool run_task(const std::string& op, const TensorMap& in, const Options& o, Result& out) = 0;
-  // Parameters trained by the linear probe / kept trainable next to the PETL modules.
-  virtual bool is_head(const std::string& name) const = 0;
-  virtual bool is_momentum(const std::string& name) const { return false; }
   // Whether the heads train next to the PETL modules (the retrieval script trains them; VQA does not).
   virtual bool heads_train_with_petl() const { return false; }
   // Called once loading ends (op finish_load) with every name the load set.
@@ -60,8 +58,13 @@ class TaskModel : public Model {
   // One optimizer update from the gradients of `loss` (backward included); returns step statistics.
   Options backward_and_step(const torch::Tensor& loss, const Options& o);
 
-  std::string group_of(const std::string& name) const;
-  bool is_petl(const std::string& name) const;
+  // What the registry says of a parameter (declared where its module was created or attached).
+  const std::string& group_of(const std::string& name) const { return registry_.of(name).group; }
+  bool is_petl(const std::string& name) const { return registry_.is(name, ParamRole::Petl); }
+  bool is_head(const std::string& name) const { return registry_.is(name, ParamRole::Head); }
+  bool is_momentum(const std::string& name) const { return registry_.is(name, ParamRole::Momentum); }
+
+  ParameterRegistry registry_;
 
   TaskConfig cfg_;
   std::shared_ptr<torch::nn::Module> root_;

@@ -11,25 +11,23 @@
 
 namespace ua {
 
-namespace {
-bool starts(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
-}  // namespace
-
 VqaModel::VqaModel(const TaskConfig& c) : TaskModel(c) {
   auto& r = *root_;
   visual_encoder = r.register_module("visual_encoder", VisionTransformer(c.vision));
   text_encoder = r.register_module("text_encoder", BertModel(c.text));
   text_decoder = r.register_module("text_decoder", BertLMHeadModel(c.decoder));
-  attach_kv_adapters(c.petl, c.text, text_encoder);
-  attach_kv_adapters(c.petl, c.decoder, text_decoder->bert);
+  attach_kv_adapters(c.petl, c.text, text_encoder, registry_);
+  attach_kv_adapters(c.petl, c.decoder, text_decoder->bert, registry_);
   if (c.petl.uses_uniadapter())
-    attach_uniadapters(r, "adapters", "visual_adapters", c.petl, c, PetlHosts{visual_encoder, {text_encoder, text_decoder->bert}});
+    attach_uniadapters(r, "adapters", "visual_adapters", c.petl, c, PetlHosts{visual_encoder, {text_encoder, text_decoder->bert}}, registry_);
   else
-    attach_baselines(c.petl, PetlHosts{visual_encoder, {text_encoder, text_decoder->bert}});
+    attach_baselines(c.petl, PetlHosts{visual_encoder, {text_encoder, text_decoder->bert}}, registry_);
+  registry_.declare(*visual_encoder, "vision", ParamRole::Backbone);
+  registry_.declare(*text_encoder, "textEncoder", ParamRole::Backbone);
+  registry_.declare(*text_decoder, "textDecoder", ParamRole::Backbone);
+  registry_.declare(*text_decoder->cls, "heads", ParamRole::Head);
   finalize();
 }
-
-bool VqaModel::is_head(const std::string& n) const { return starts(n, "text_decoder.cls."); }
 
 void VqaModel::apply_initial_values() {
   torch::NoGradGuard g;
