@@ -15,7 +15,8 @@ torch::Tensor merge_heads(const torch::Tensor& x) {
 }
 
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                     const torch::Tensor& mask_add, double dropout, bool training, const torch::Tensor& logit_scale) {
+                     const torch::Tensor& mask_add, double dropout, bool training, const torch::Tensor& logit_scale,
+                     AttentionScaling scaling) {
   const int64_t B = q.size(0), H = q.size(1), Lq = q.size(2), d = q.size(3), Lk = k.size(2);
   const double norm = std::sqrt(static_cast<double>(d));
   torch::Tensor scores;
@@ -27,7 +28,7 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
     scores = torch::matmul(q, k.transpose(-1, -2));
   }
   if (logit_scale.defined()) scores = scores * logit_scale;
-  scores = scores / norm;
+  scores = scaling == AttentionScaling::DivideBySqrt ? scores / norm : scores * (1.0 / norm);
   if (mask_add.defined()) scores = scores + mask_add;
   torch::Tensor probs = torch::softmax(scores, -1, scores.scalar_type() == at::kFloat ? c10::optional<at::ScalarType>() : c10::optional<at::ScalarType>(at::kFloat)).to(v.scalar_type());
   probs = torch::dropout(probs, dropout, training);

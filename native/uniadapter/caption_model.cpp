@@ -47,10 +47,7 @@ Result CaptionModel::forward(const TensorMap& in, const Options& o, bool trainin
   };
   torch::Tensor ids = ids_input(in, "caption_input_ids"), mask = ids_input(in, "caption_attention_mask");
   check(ids.sizes() == mask.sizes(), kErrShape, "'caption_input_ids' and 'caption_attention_mask' must have the same shape");
-  if (o.get_bool("replaceFirstToken", true)) {
-    ids = ids.clone();
-    ids.select(1, 0).fill_(cfg_.bos_token_id);
-  }
+  if (o.get_bool("replaceFirstToken", true)) ids = with_first_token(ids, cfg_.bos_token_id);
   const int64_t prompt_length = o.get_int("promptLength", 0);
   torch::Tensor loss;
   {

@@ -73,11 +73,8 @@ torch::Tensor BertSelfAttentionImpl::forward_self(const torch::Tensor& x, const 
   torch::Tensor q = split_heads(qx, heads);
   torch::Tensor mask = mask_add;
   if (prefix) {
-    const int64_t B = x.size(0), P = prefix->prefix_key.size(0), d = k.size(3);
-    auto pk = prefix->prefix_key.view({1, P, heads, d}).permute({0, 2, 1, 3}).expand({B, heads, P, d}).to(k.dtype());
-    auto pv = prefix->prefix_value.view({1, P, heads, d}).permute({0, 2, 1, 3}).expand({B, heads, P, d}).to(v.dtype());
-    k = torch::cat({pk, k}, 2);
-    v = torch::cat({pv, v}, 2);
+    const int64_t P = prefix->prefix_key.size(0);
+    std::tie(k, v) = prefix->prepend(k, v);
     if (mask.defined()) {
       auto sizes = mask.sizes().vec();
       sizes.back() = P;
@@ -185,7 +182,6 @@ BertEncoderImpl::BertEncoderImpl(const TextConfig& c) {
   for (int64_t i = 0; i < c.layers; ++i) {
     BertLayer l(c);
     layer->push_back(l);
-    layers.push_back(l);
   }
 }
 
@@ -211,9 +207,10 @@ torch::Tensor BertModelImpl::forward(const torch::Tensor& ids, const torch::Tens
       cross->delta_v = encoder->video_value_adapter(cross->states);
     }
   }
-  if (caches && caches->empty()) caches->resize(encoder->layers.size());
-  for (size_t i = 0; i < encoder->layers.size(); ++i)
-    x = encoder->layers[i]->forward(x, mode, self_mask, cross, caches ? &(*caches)[i] : nullptr);
+  const int64_t n = encoder->num_layers();
+  if (caches && caches->empty()) caches->resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    x = encoder->layer_at(i).forward(x, mode, self_mask, cross, caches ? &(*caches)[static_cast<size_t>(i)] : nullptr);
   return x;
 }
 

@@ -97,8 +97,10 @@ TORCH_MODULE(BertLayer);
 
 struct BertEncoderImpl : torch::nn::Module {
   explicit BertEncoderImpl(const TextConfig& c);
-  torch::nn::ModuleList layer{nullptr};
-  std::vector<BertLayer> layers;
+  torch::nn::ModuleList layer{nullptr};  // the only owner of the layers
+
+  int64_t num_layers() const { return static_cast<int64_t>(layer->size()); }
+  BertLayerImpl& layer_at(int64_t i) { return *layer->ptr<BertLayerImpl>(static_cast<size_t>(i)); }
   KvAdapter video_key_adapter{nullptr};
   KvAdapter video_value_adapter{nullptr};
 };

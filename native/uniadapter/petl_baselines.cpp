@@ -31,4 +31,11 @@ PrefixImpl::PrefixImpl(int64_t length, int64_t width) {
   prefix_value = register_parameter("prefix_value", torch::randn({length, width}) * 0.02);
 }
 
+std::pair<torch::Tensor, torch::Tensor> PrefixImpl::prepend(const torch::Tensor& k, const torch::Tensor& v) const {
+  const int64_t B = k.size(0), H = k.size(1), d = k.size(3), P = prefix_key.size(0);
+  auto pk = prefix_key.view({1, P, H, d}).permute({0, 2, 1, 3}).expand({B, H, P, d}).to(k.dtype());
+  auto pv = prefix_value.view({1, P, H, d}).permute({0, 2, 1, 3}).expand({B, H, P, d}).to(v.dtype());
+  return {torch::cat({pk, k}, 2), torch::cat({pv, v}, 2)};
+}
+
 }  // namespace ua

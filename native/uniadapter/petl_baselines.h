@@ -29,6 +29,8 @@ TORCH_MODULE(Lora);
 
 struct PrefixImpl : torch::nn::Module {
   PrefixImpl(int64_t length, int64_t width);
+  // Keys and values [B, H, L, d] with the learned prefix prepended: [B, H, length + L, d].
+  std::pair<torch::Tensor, torch::Tensor> prepend(const torch::Tensor& k, const torch::Tensor& v) const;
   torch::Tensor prefix_key;    // [length, width]
   torch::Tensor prefix_value;  // [length, width]
 };

@@ -21,15 +21,16 @@ void attach_uniadapters(torch::nn::Module& owner, const std::string& list_name, 
     list->register_module(std::to_string(i), adapters[i]);
   }
   for (auto& bert : hosts.texts) {
-    auto& layers = bert->encoder->layers;
-    check(static_cast<int64_t>(layers.size()) == n_text, kErrConfig,
+    auto& enc = *bert->encoder;
+    check(enc.num_layers() == n_text, kErrConfig,
           "the text decoder must have as many layers as the text encoder to share UniAdapters");
     for (int64_t i = 0; i < n_text; ++i) {
       if (!petl.layer_enabled(i, n_text)) continue;
-      layers[i]->adapter = adapters[i];
-      layers[i]->add_text = petl.textual;
-      layers[i]->add_query = petl.textual && petl.query_residual;
-      layers[i]->add_multimodal = petl.multimodal;
+      BertLayerImpl& layer = enc.layer_at(i);
+      layer.adapter = adapters[i];
+      layer.add_text = petl.textual;
+      layer.add_query = petl.textual && petl.query_residual;
+      layer.add_multimodal = petl.multimodal;
     }
   }
   if (!hosts.vit || !petl.visual) return;
@@ -37,7 +38,7 @@ void attach_uniadapters(torch::nn::Module& owner, const std::string& list_name, 
   const bool same_shape = vc.width == d_text && vc.depth == n_text;
   if (same_shape) {
     for (int64_t i = 0; i < vc.depth; ++i)
-      if (petl.layer_enabled(i, vc.depth)) hosts.vit->block_list[i]->adapter = adapters[i];
+      if (petl.layer_enabled(i, vc.depth)) hosts.vit->block(i).adapter = adapters[i];
     return;
   }
   // ViT-L next to BERT-base: independent visual adapters of the ViT's width, one per block
@@ -48,7 +49,7 @@ void attach_uniadapters(torch::nn::Module& owner, const std::string& list_name, 
     if (!petl.layer_enabled(i, vc.depth)) continue;
     UniAdapter a(vc.width, petl.bottleneck, petl.scale, petl.share, /*visual_only=*/true);
     vlist->register_module(std::to_string(i), a);
-    hosts.vit->block_list[i]->adapter = a;
+    hosts.vit->block(i).adapter = a;
   }
 }
 
@@ -89,7 +90,7 @@ void attach_baselines(const PetlConfig& p, PetlHosts hosts, ParameterRegistry& r
     const auto& vc = hosts.vit->config;
     for (int64_t i = 0; i < vc.depth; ++i) {
       if (!p.layer_enabled(i, vc.depth)) continue;
-      auto& b = hosts.vit->block_list[i];
+      VitBlockImpl* b = &hosts.vit->block(i);
       if (seq) b->adapter_seq = attach(b, "adapter_seq", "adapter", BottleneckAdapter(vc.width, p.bottleneck, seq_scale));
       if (par) b->adapter_par = attach(b, "adapter_par", "adapter", BottleneckAdapter(vc.width, p.bottleneck, p.scale));
       if (lora) {
@@ -101,10 +102,10 @@ void attach_baselines(const PetlConfig& p, PetlHosts hosts, ParameterRegistry& r
   }
   for (auto& bert : hosts.texts) {
     const auto& tc = bert->config;
-    auto& layers = bert->encoder->layers;
-    for (int64_t i = 0; i < static_cast<int64_t>(layers.size()); ++i) {
+    auto& enc = *bert->encoder;
+    for (int64_t i = 0; i < enc.num_layers(); ++i) {
       if (!p.layer_enabled(i, tc.layers)) continue;
-      auto& l = layers[i];
+      BertLayerImpl* l = &enc.layer_at(i);
       if (p.textual) {
         if (seq) l->text_adapter_seq = attach(l, "text_adapter_seq", "adapter", BottleneckAdapter(tc.hidden, p.bottleneck, seq_scale));
         if (par) l->text_adapter_par = attach(l, "text_adapter_par", "adapter", BottleneckAdapter(tc.hidden, p.bottleneck, p.scale));

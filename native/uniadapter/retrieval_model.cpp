@@ -150,12 +150,6 @@ torch::Tensor RetrievalModel::as_video(const torch::Tensor& px) const {
   return px;
 }
 
-torch::Tensor RetrievalModel::with_enc_token(const torch::Tensor& ids) const {
-  torch::Tensor e = ids.clone();
-  e.select(1, 0).fill_(cfg_.enc_token_id);
-  return e;
-}
-
 RetrievalModel::ImageEmbeds RetrievalModel::embed_images(const torch::Tensor& px, bool momentum) {
   const int64_t B = px.size(0), T = px.size(1);
   auto& vit = momentum ? visual_encoder_m : visual_encoder;
@@ -235,7 +229,7 @@ Result RetrievalModel::itm(const TensorMap& in, const Options& o) {
   AutocastScope amp(device_, autocast_dtype(), autocast_enabled());
   torch::Tensor ids = ids_input(in, "input_ids"), mask = ids_input(in, "attention_mask");
   check(ids.sizes() == mask.sizes(), kErrShape, "'input_ids' and 'attention_mask' must have the same shape");
-  if (o.get_bool("replaceFirstToken", true)) ids = with_enc_token(ids);
+  if (o.get_bool("replaceFirstToken", true)) ids = with_first_token(ids, cfg_.enc_token_id);
   torch::Tensor tokens = on_device(require_tensor(in, "image_tokens"));
   check(tokens.scalar_type() == at::kFloat || tokens.scalar_type() == at::kBFloat16 || tokens.scalar_type() == at::kHalf,
         kErrDtype, "'image_tokens' must be floating point");
@@ -408,7 +402,7 @@ Result RetrievalModel::train_step(const TensorMap& in, const Options& o) {
 
     torch::Tensor image_embeds = img.tokens.reshape({B, -1, img.tokens.size(3)});
     torch::Tensor text_cls = txt.hidden.select(1, 0);
-    torch::Tensor enc_ids = with_enc_token(ids);
+    torch::Tensor enc_ids = with_first_token(ids, cfg_.enc_token_id);
     cap("itm_pos_input_ids", enc_ids);
     torch::Tensor out_pos;
     if (pfa && paper) {

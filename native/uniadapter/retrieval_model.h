@@ -42,7 +42,6 @@ class RetrievalModel : public TaskModel {
   // The paper's PFA (Eq. 7-8): patch tokens [P, T, N, D] of frame t scaled by softmax_t(<frame CLS_t,
   // text CLS>) of raw CLS states; returns the cross-attention memory [P, T*N, D].
   torch::Tensor paper_frame_scaled(const torch::Tensor& tokens, const torch::Tensor& text_cls) const;
-  torch::Tensor with_enc_token(const torch::Tensor& ids) const;
   torch::Tensor as_video(const torch::Tensor& px) const;  // [B,3,S,S] -> [B,1,3,S,S]
 
   Result encode_image(const TensorMap& in, const Options& o);

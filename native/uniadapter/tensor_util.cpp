@@ -59,4 +59,10 @@ void expect_shape(const at::Tensor& t, const std::string& name, std::initializer
   check(ok, kErrShape, "'" + name + "' must have shape " + want.str() + ", got " + shape_str(t));
 }
 
+at::Tensor with_first_token(const at::Tensor& ids, int64_t token) {
+  at::Tensor e = ids.clone();
+  e.select(1, 0).fill_(token);
+  return e;
+}
+
 }  // namespace ua

@@ -1,5 +1,6 @@
 #include "uniadapter/vit.h"
 
+#include "uniadapter/attention.h"
 #include "uniadapter/error.h"
 #include "uniadapter/grad_checkpoint.h"
 #include "uniadapter/layer_norm.h"
@@ -28,18 +29,9 @@ torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x) {
   if (lora_q) t = t + torch::cat({lora_q(x), torch::zeros_like(x), lora_v(x)}, -1);
   t = t.reshape({B, N, 3, heads, hd}).permute({2, 0, 3, 1, 4});
   torch::Tensor q = t[0], k = t[1], v = t[2];
-  if (prefix) {
-    const int64_t L = prefix->prefix_key.size(0);
-    auto pk = prefix->prefix_key.view({1, L, heads, hd}).permute({0, 2, 1, 3}).expand({B, heads, L, hd});
-    auto pv = prefix->prefix_value.view({1, L, heads, hd}).permute({0, 2, 1, 3}).expand({B, heads, L, hd});
-    k = torch::cat({pk.to(k.dtype()), k}, 2);
-    v = torch::cat({pv.to(v.dtype()), v}, 2);
-  }
-  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
-  torch::Tensor attn = torch::matmul(q, k.transpose(-2, -1)) * scale;
-  attn = attn.softmax(-1);
-  torch::Tensor out = torch::matmul(attn, v).transpose(1, 2).reshape({B, N, C});
-  return proj(out);
+  if (prefix) std::tie(k, v) = prefix->prepend(k, v);
+  // timm's ViT multiplies the logits by 1/sqrt(d) where BERT divides by sqrt(d): kept, bit for bit.
+  return proj(merge_heads(attend(q, k, v, torch::Tensor(), 0.0, is_training(), torch::Tensor(), AttentionScaling::MultiplyByInverseSqrt)));
 }
 
 VitMlpImpl::VitMlpImpl(int64_t dim, int64_t hidden) {
@@ -83,7 +75,6 @@ VisionTransformerImpl::VisionTransformerImpl(const VisionConfig& c) : config(c) 
     const double dp = c.depth > 1 ? c.drop_path * static_cast<double>(i) / static_cast<double>(c.depth - 1) : 0.0;
     VitBlock b(c, dp);
     blocks->push_back(b);
-    block_list.push_back(b);
   }
   norm = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({c.width}).eps(c.ln_eps)));
 }
@@ -101,7 +92,7 @@ torch::Tensor VisionTransformerImpl::forward(const torch::Tensor& pixels) {
   x = x + pos_embed.slice(1, 0, x.size(1));
   const int64_t first_ckpt = config.depth - config.grad_ckpt_layers;
   for (int64_t i = 0; i < config.depth; ++i) {
-    VitBlockImpl* blk = block_list[i].get();
+    VitBlockImpl* blk = &block(i);
     if (i >= first_ckpt && is_training() && torch::GradMode::is_enabled())
       x = checkpointed([blk](const torch::Tensor& in) { return blk->forward(in); }, x);
     else

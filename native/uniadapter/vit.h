@@ -60,9 +60,10 @@ struct VisionTransformerImpl : torch::nn::Module {
   torch::Tensor cls_token;
   torch::Tensor pos_embed;
   PatchEmbed patch_embed{nullptr};
-  torch::nn::ModuleList blocks{nullptr};
+  torch::nn::ModuleList blocks{nullptr};  // the only owner of the blocks
   torch::nn::LayerNorm norm{nullptr};
-  std::vector<VitBlock> block_list;
+
+  VitBlockImpl& block(int64_t i) { return *blocks->ptr<VitBlockImpl>(static_cast<size_t>(i)); }
 };
 TORCH_MODULE(VisionTransformer);
 

@@ -43,11 +43,6 @@ void VqaModel::apply_initial_values() {
   }
 }
 
-torch::Tensor VqaModel::with_token(const torch::Tensor& ids, int64_t token) const {
-  torch::Tensor e = ids.clone();
-  e.select(1, 0).fill_(token);
-  return e;
-}
 
 torch::Tensor VqaModel::encode_visual(const torch::Tensor& px) {
   if (px.dim() == 4) return visual_encoder->forward(px);
@@ -84,8 +79,8 @@ Result VqaModel::forward(const TensorMap& in, const Options& o, bool training) {
   torch::Tensor n = require_tensor(in, "answer_n").to(at::kLong).cpu();
   torch::Tensor w = on_device(require_tensor(in, "answer_weights").to(at::kFloat));
   if (replace) {
-    q_ids = with_token(q_ids, cfg_.enc_token_id);
-    a_ids = with_token(a_ids, cfg_.bos_token_id);
+    q_ids = with_first_token(q_ids, cfg_.enc_token_id);
+    a_ids = with_first_token(a_ids, cfg_.bos_token_id);
   }
   const int64_t B = q_ids.size(0);
   check(n.dim() == 1 && n.size(0) == B, kErrShape, "'answer_n' must give the number of answers of each question");
@@ -129,8 +124,8 @@ Result VqaModel::rank(const TensorMap& in, const Options& o) {
   torch::Tensor q_ids = ids_input(in, "question_input_ids"), q_mask = ids_input(in, "question_attention_mask");
   torch::Tensor ans = ids_input(in, "answer_list_input_ids"), ans_mask = ids_input(in, "answer_list_attention_mask");
   if (o.get_bool("replaceFirstToken", true)) {
-    q_ids = with_token(q_ids, cfg_.enc_token_id);
-    ans = with_token(ans, cfg_.bos_token_id);
+    q_ids = with_first_token(q_ids, cfg_.enc_token_id);
+    ans = with_first_token(ans, cfg_.bos_token_id);
   }
   const int64_t B = q_ids.size(0), A = ans.size(0);
   check(ans.size(1) >= 2, kErrShape, "answer list ids need at least [DEC] and one token");
@@ -172,7 +167,7 @@ Result VqaModel::generate(const TensorMap& in, const Options& o) {
   torch::InferenceMode guard(true);
   AutocastScope amp(device_, autocast_dtype(), autocast_enabled());
   torch::Tensor q_ids = ids_input(in, "question_input_ids"), q_mask = ids_input(in, "question_attention_mask");
-  if (o.get_bool("replaceFirstToken", true)) q_ids = with_token(q_ids, cfg_.enc_token_id);
+  if (o.get_bool("replaceFirstToken", true)) q_ids = with_first_token(q_ids, cfg_.enc_token_id);
   const int64_t B = q_ids.size(0);
   const GenerationSettings s = generation_settings(o, 10, 1);
   torch::Tensor visual = encode_visual(pixels(in, "pixels"));

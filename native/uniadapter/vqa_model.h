@@ -21,7 +21,6 @@ class VqaModel : public TaskModel {
   torch::Tensor encode_question(const torch::Tensor& visual, const torch::Tensor& q_ids, const torch::Tensor& q_mask);
   torch::Tensor decode_logits(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& states,
                               const torch::Tensor& states_mask);
-  torch::Tensor with_token(const torch::Tensor& ids, int64_t token) const;
 
   Result forward(const TensorMap& in, const Options& o, bool training) override;
   Result rank(const TensorMap& in, const Options& o);
