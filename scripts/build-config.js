@@ -13,12 +13,15 @@ const ROOT = path.resolve(__dirname, '..');
 const CORE_DIR = 'native/uniadapter';
 const ADDON_DIR = 'native/addon';
 
+/** The .cpp files below `dir` (the core is grouped in folders: nn/, petl/, tasks/, train/, runtime/). */
 function cppFiles(dir) {
-  return fs
-    .readdirSync(path.join(ROOT, dir))
-    .filter((f) => f.endsWith('.cpp'))
-    .sort()
-    .map((f) => `${dir}/${f}`);
+  const out = [];
+  for (const entry of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const rel = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...cppFiles(rel));
+    else if (entry.name.endsWith('.cpp')) out.push(rel);
+  }
+  return out;
 }
 
 const CXX_STANDARD = '20';

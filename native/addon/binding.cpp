@@ -5,7 +5,7 @@
 #include "addon/model_object.h"
 #include "addon/options_bridge.h"
 #include "addon/tensor_bridge.h"
-#include "uniadapter/fork_guard.h"
+#include "uniadapter/runtime/fork_guard.h"
 
 namespace uaddon {
 namespace {

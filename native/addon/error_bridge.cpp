@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "uniadapter/error.h"
+#include "uniadapter/runtime/error.h"
 
 namespace uaddon {
 namespace {

@@ -1,7 +1,7 @@
 #include "addon/executor.h"
 
-#include "uniadapter/api.h"
-#include "uniadapter/fork_guard.h"
+#include "uniadapter/runtime/api.h"
+#include "uniadapter/runtime/fork_guard.h"
 
 namespace uaddon {
 

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "addon/executor.h"
-#include "uniadapter/api.h"
+#include "uniadapter/runtime/api.h"
 
 namespace uaddon {
 

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "uniadapter/error.h"
+#include "uniadapter/runtime/error.h"
 
 namespace uaddon {
 namespace {

@@ -2,7 +2,7 @@
 #pragma once
 #include <napi.h>
 
-#include "uniadapter/options.h"
+#include "uniadapter/runtime/options.h"
 
 namespace uaddon {
 

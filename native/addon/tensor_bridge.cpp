@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "addon/error_bridge.h"
-#include "uniadapter/error.h"
+#include "uniadapter/runtime/error.h"
 
 namespace uaddon {
 namespace {

@@ -3,7 +3,7 @@
 #include <napi.h>
 #include <ATen/ATen.h>
 
-#include "uniadapter/api.h"
+#include "uniadapter/runtime/api.h"
 
 namespace uaddon {
 
