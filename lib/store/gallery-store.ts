@@ -1,0 +1,400 @@
+/**
+ * A gallery store: a folder holding a catalogue far larger than memory. ITC vectors (and per-frame
+ * features for videos), ids, the media source and user metadata live in a LanceDB table (exact search,
+ * or an IVF-PQ index once built; SQL `where` filters on the metadata columns); the ITM tokens live in an
+ * append-only token file (bf16 by default, fp32 or int8), read only for the items a search shortlists.
+ * One writer at a time, any number of readers. An add acknowledged by its promise survives a kill: its
+ * token records are on disk before its rows are committed, and LanceDB commits atomically.
+ */
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import * as lancedb from '@lancedb/lancedb';
+import { Bool, Field, FixedSizeList, Float32, Float64, Int32, Schema, Utf8, type DataType } from 'apache-arrow';
+import { UniAdapterError } from '../errors';
+import type { HostTensor } from '../tensor';
+import { decodeRecord, encodeRecord, recordBytes, type TokenEncoding, type TokenStorage } from './token-codec';
+import { TokenFile } from './token-file';
+import { readManifest, STORE_FORMAT, writeManifest, type MetadataType, type StoreManifest } from './store-manifest';
+import { WriterLock } from './writer-lock';
+
+const TABLE = 'items';
+const TOKENS_FILE = 'tokens.bin';
+const LOCK_FILE = 'writer.lock';
+const RESERVED = new Set(['id', 'row', 'vector', 'frames', 'source', '_distance', '_rowid']);
+
+export type MetadataValue = string | number | boolean;
+
+/** One item as it is stored: its ITC vector, per-frame features, ITM tokens, source and metadata. */
+export interface StoreItem {
+  id: string;
+  /** ITC feature [E] (L2-normalised). */
+  features: Float32Array;
+  /** Per-frame ITC features [T·E] (videos; for frame-aware attention). */
+  frameFeatures?: Float32Array;
+  /** ViT outputs [T·N·W]; omitted with `tokens: 'recompute'`. */
+  tokens?: Float32Array;
+  /** Where the media came from (a path); needed to recompute tokens. */
+  source?: string;
+  metadata?: Record<string, MetadataValue>;
+}
+
+export interface CreateStoreOptions {
+  kind: 'image' | 'video';
+  embedDim: number;
+  frames: number;
+  tokensPerFrame: number;
+  width: number;
+  tokens?: TokenStorage;
+  fingerprint: string;
+  metadata?: Record<string, MetadataType>;
+}
+
+export interface StoreHit {
+  id: string;
+  /** ITC cosine similarity. */
+  itc: number;
+  row: number;
+  source: string;
+  frameFeatures?: Float32Array;
+  metadata: Record<string, MetadataValue>;
+}
+
+export interface VectorSearchOptions {
+  k: number;
+  /** A LanceDB SQL filter over the metadata columns, e.g. "category = 'shoes' AND price < 50". */
+  where?: string;
+  /** Bypass the ANN index (exact search). */
+  exact?: boolean;
+  /** IVF partitions probed (default 24) and the refine factor (default 4: exact re-scoring of 4·k candidates). */
+  nprobes?: number;
+  refineFactor?: number;
+  /** Return the per-frame features too (video re-ranking with frame-aware attention). */
+  withFrames?: boolean;
+}
+
+export interface StoreInfo {
+  path: string;
+  manifest: StoreManifest;
+  items: number;
+  indexed: boolean;
+  bytes: { table: number; tokens: number };
+}
+
+function arrowType(t: MetadataType): DataType {
+  return t === 'string' ? new Utf8() : t === 'number' ? new Float64() : new Bool();
+}
+
+function schemaOf(m: StoreManifest): Schema {
+  const fields: Field[] = [
+    new Field('id', new Utf8(), false),
+    new Field('row', new Int32(), false),
+    new Field('vector', new FixedSizeList(m.embedDim, new Field('item', new Float32(), true)), false),
+    new Field('frames', new FixedSizeList(m.frames * m.embedDim, new Field('item', new Float32(), true)), false),
+    new Field('source', new Utf8(), false),
+  ];
+  for (const [name, type] of Object.entries(m.metadata)) fields.push(new Field(name, arrowType(type), true));
+  return new Schema(fields);
+}
+
+/** A Float32Array from any realm (arrays made by the addon or another context fail instanceof). */
+function isFloat32(x: unknown): x is Float32Array {
+  return Object.prototype.toString.call(x) === '[object Float32Array]';
+}
+
+function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+async function dirBytes(p: string): Promise<number> {
+  let total = 0;
+  for (const e of await fsp.readdir(p, { withFileTypes: true }).catch(() => [])) {
+    const q = path.join(p, e.name);
+    total += e.isDirectory() ? await dirBytes(q) : (await fsp.stat(q)).size;
+  }
+  return total;
+}
+
+function tableError(dir: string, e: unknown): UniAdapterError {
+  return new UniAdapterError('ERR_FORMAT', `${path.join(dir, 'lance')}: the item table cannot be read (${(e as Error).message.split('\n')[0]}); the store is damaged`, { cause: e });
+}
+
+export class GalleryStore {
+  private constructor(
+    readonly path: string,
+    readonly manifest: StoreManifest,
+    private readonly table: lancedb.Table,
+    private readonly tokenFile: TokenFile | undefined,
+    private readonly lock: WriterLock | undefined
+  ) {}
+
+  get writable(): boolean {
+    return this.lock !== undefined;
+  }
+
+  /** Values per item's tokens (T·N·W) and tokens per item (T·N). */
+  private get tokenValues(): number {
+    return this.manifest.frames * this.manifest.tokensPerFrame * this.manifest.width;
+  }
+
+  /**
+   * Creates an empty store in `dir` (a new or empty folder) and opens it for writing.
+   *
+   * @throws UniAdapterError ERR_ARG for bad shapes or metadata names, ERR_STATE when `dir` holds files
+   */
+  static async create(dir: string, o: CreateStoreOptions): Promise<GalleryStore> {
+    for (const k of ['embedDim', 'frames', 'tokensPerFrame', 'width'] as const) {
+      if (!Number.isInteger(o[k]) || o[k] < 1) throw new UniAdapterError('ERR_ARG', `${k} must be a positive integer, got ${o[k]}`);
+    }
+    for (const [name, type] of Object.entries(o.metadata ?? {})) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || RESERVED.has(name)) {
+        throw new UniAdapterError('ERR_ARG', `metadata field '${name}': use letters, digits and _ (not starting with a digit), and none of ${[...RESERVED].join(', ')}`);
+      }
+      if (type !== 'string' && type !== 'number' && type !== 'boolean') throw new UniAdapterError('ERR_ARG', `metadata field '${name}': type must be string, number or boolean`);
+    }
+    await fsp.mkdir(dir, { recursive: true });
+    const present = await fsp.readdir(dir);
+    if (present.length > 0) throw new UniAdapterError('ERR_STATE', `${dir} is not empty; a store is created in a new or empty folder (open it to add items)`);
+    const lock = await WriterLock.acquire(path.join(dir, LOCK_FILE));
+    try {
+      const manifest: StoreManifest = {
+        format: STORE_FORMAT,
+        kind: o.kind,
+        embedDim: o.embedDim,
+        frames: o.frames,
+        tokensPerFrame: o.tokensPerFrame,
+        width: o.width,
+        tokens: o.tokens ?? 'bf16',
+        fingerprint: o.fingerprint,
+        metadata: { ...(o.metadata ?? {}) },
+        createdAt: new Date().toISOString(),
+      };
+      const db = await lancedb.connect(path.join(dir, 'lance'));
+      const table = await db.createEmptyTable(TABLE, schemaOf(manifest));
+      await writeManifest(dir, manifest);
+      const tokens = manifest.tokens === 'recompute' ? undefined : await TokenFile.open(path.join(dir, TOKENS_FILE), recordBytes(manifest.tokens, manifest.frames * manifest.tokensPerFrame * manifest.width, manifest.frames * manifest.tokensPerFrame), true);
+      return new GalleryStore(dir, manifest, table, tokens, lock);
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens a store for searching (any number of readers) or, with `write`, for adding and removing (one
+   * writer). With `fingerprint`, the store must have been embedded by that model state.
+   *
+   * @throws UniAdapterError ERR_FORMAT (not a store, another version, damaged files), ERR_STATE (another
+   *   writer, or a store embedded by another model state)
+   */
+  static async open(dir: string, options: { write?: boolean; fingerprint?: string } = {}): Promise<GalleryStore> {
+    const manifest = await readManifest(dir);
+    if (options.fingerprint !== undefined && options.fingerprint !== manifest.fingerprint) {
+      throw new UniAdapterError(
+        'ERR_STATE',
+        `${dir} was embedded with another model state (store ${manifest.fingerprint}, this model ${options.fingerprint}): the backbone or the adapter differs; rebuild the store with this model`
+      );
+    }
+    const lock = options.write ? await WriterLock.acquire(path.join(dir, LOCK_FILE)) : undefined;
+    try {
+      let table: lancedb.Table;
+      try {
+        const db = await lancedb.connect(path.join(dir, 'lance'));
+        table = await db.openTable(TABLE);
+        await table.countRows();
+      } catch (e) {
+        throw tableError(dir, e);
+      }
+      let tokens: TokenFile | undefined;
+      if (manifest.tokens !== 'recompute') {
+        const file = path.join(dir, TOKENS_FILE);
+        tokens = await TokenFile.open(file, recordBytes(manifest.tokens, manifest.frames * manifest.tokensPerFrame * manifest.width, manifest.frames * manifest.tokensPerFrame), !!options.write);
+      }
+      return new GalleryStore(dir, manifest, table, tokens, lock);
+    } catch (e) {
+      await lock?.release();
+      throw e;
+    }
+  }
+
+  private checkItem(it: StoreItem): void {
+    const m = this.manifest;
+    if (typeof it.id !== 'string' || it.id === '') throw new UniAdapterError('ERR_ARG', 'every item needs a non-empty string id');
+    if (!isFloat32(it.features) || it.features.length !== m.embedDim) {
+      throw new UniAdapterError('ERR_SHAPE', `item '${it.id}': features must be a Float32Array of ${m.embedDim}`);
+    }
+    if (it.frameFeatures !== undefined && it.frameFeatures.length !== m.frames * m.embedDim) {
+      throw new UniAdapterError('ERR_SHAPE', `item '${it.id}': frameFeatures must hold ${m.frames} × ${m.embedDim} values`);
+    }
+    if (m.tokens === 'recompute') {
+      if (!it.source) throw new UniAdapterError('ERR_ARG', `item '${it.id}': a 'recompute' store re-embeds items from their source path at query time, so every item needs one`);
+    } else if (!isFloat32(it.tokens) || it.tokens.length !== this.tokenValues) {
+      throw new UniAdapterError('ERR_SHAPE', `item '${it.id}': tokens must be a Float32Array of ${m.frames} × ${m.tokensPerFrame} × ${m.width}`);
+    }
+    for (const [k, v] of Object.entries(it.metadata ?? {})) {
+      const type = m.metadata[k];
+      if (!type) throw new UniAdapterError('ERR_ARG', `item '${it.id}': metadata field '${k}' is not one of the store's (${Object.keys(m.metadata).join(', ') || 'none'})`);
+      if (typeof v !== type) throw new UniAdapterError('ERR_ARG', `item '${it.id}': metadata '${k}' must be a ${type}`);
+    }
+  }
+
+  private requireWriter(): void {
+    if (!this.lock) throw new UniAdapterError('ERR_STATE', `${this.path} was opened for reading; open it with { write: true } to change it`);
+  }
+
+  private async rowsFor(items: readonly StoreItem[]): Promise<Array<Record<string, unknown>>> {
+    const m = this.manifest;
+    let first = -1;
+    if (this.tokenFile) {
+      const size = this.tokenFile.recordSize;
+      const buf = new Uint8Array(size * items.length);
+      items.forEach((it, i) => encodeRecord(m.tokens as TokenEncoding, it.tokens as Float32Array, m.width, buf, i * size));
+      first = await this.tokenFile.append(buf);
+    }
+    return items.map((it, i) => {
+      const row: Record<string, unknown> = {
+        id: it.id,
+        row: first < 0 ? -1 : first + i,
+        vector: Array.from(it.features),
+        frames: Array.from(it.frameFeatures ?? new Float32Array(m.frames * m.embedDim)),
+        source: it.source ?? '',
+      };
+      for (const k of Object.keys(m.metadata)) row[k] = it.metadata?.[k] ?? null;
+      return row;
+    });
+  }
+
+  private checkBatch(items: readonly StoreItem[]): void {
+    const seen = new Set<string>();
+    for (const it of items) {
+      this.checkItem(it);
+      if (seen.has(it.id)) throw new UniAdapterError('ERR_ARG', `id '${it.id}' appears twice in one batch`);
+      seen.add(it.id);
+    }
+  }
+
+  /**
+   * Adds new items. When the promise resolves they are on disk and survive a kill of the process.
+   *
+   * @throws UniAdapterError ERR_ARG for an id already in the store (use upsert) or a malformed item
+   */
+  async add(items: readonly StoreItem[]): Promise<void> {
+    this.requireWriter();
+    if (items.length === 0) return;
+    this.checkBatch(items);
+    const existing = await this.existingIds(items.map((i) => i.id));
+    if (existing.length) throw new UniAdapterError('ERR_ARG', `ids already in the store: ${existing.slice(0, 5).join(', ')}; use upsert to replace items`);
+    await this.table.add(await this.rowsFor(items));
+  }
+
+  /** Adds items, replacing those whose id is already stored (one atomic commit). */
+  async upsert(items: readonly StoreItem[]): Promise<void> {
+    this.requireWriter();
+    if (items.length === 0) return;
+    this.checkBatch(items);
+    await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(await this.rowsFor(items));
+  }
+
+  /** Removes items by id; returns how many were stored. */
+  async remove(ids: readonly string[]): Promise<number> {
+    this.requireWriter();
+    if (ids.length === 0) return 0;
+    const before = await this.table.countRows();
+    for (let i = 0; i < ids.length; i += 500) await this.table.delete(`id IN (${ids.slice(i, i + 500).map(sqlString).join(', ')})`);
+    return before - (await this.table.countRows());
+  }
+
+  private async existingIds(ids: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.table.query().where(`id IN (${ids.slice(i, i + 500).map(sqlString).join(', ')})`).select(['id']).toArray();
+      for (const r of rows) out.push(String(r.id));
+    }
+    return out;
+  }
+
+  async size(): Promise<number> {
+    return this.table.countRows();
+  }
+
+  /**
+   * Builds (or rebuilds) the ANN index on the ITC vectors; searches then use it unless `exact`.
+   * 'ivf-flat' (default) keeps the vectors whole in each partition; 'ivf-pq' compresses them (8 dims per
+   * sub-vector by default), for stores whose vectors do not fit the page cache. Measured on 100,000
+   * random 32-d vectors on this project's 2-core machine: IVF-flat built in 1.8 s with recall@10 0.89 at
+   * 16 of 64 partitions probed, IVF-PQ in 62 s with 0.85 (random vectors are the hardest case for both).
+   */
+  async createIndex(options: { type?: 'ivf-flat' | 'ivf-pq'; partitions?: number; subVectors?: number } = {}): Promise<void> {
+    this.requireWriter();
+    const n = await this.table.countRows();
+    if (n < 256) throw new UniAdapterError('ERR_STATE', `an ANN index needs at least 256 items (the store has ${n}); exact search is fast at this size`);
+    const partitions = options.partitions ?? Math.max(1, Math.min(4096, Math.round(Math.sqrt(n) / 4)));
+    const type = options.type ?? 'ivf-flat';
+    if (type !== 'ivf-flat' && type !== 'ivf-pq') throw new UniAdapterError('ERR_ARG', `index type must be 'ivf-flat' or 'ivf-pq', got '${String(type)}'`);
+    const config =
+      type === 'ivf-flat'
+        ? lancedb.Index.ivfFlat({ distanceType: 'cosine', numPartitions: partitions })
+        : lancedb.Index.ivfPq({ distanceType: 'cosine', numPartitions: partitions, numSubVectors: options.subVectors ?? Math.max(1, this.manifest.embedDim / 8) });
+    await this.table.createIndex('vector', { config, replace: true });
+  }
+
+  async indexed(): Promise<boolean> {
+    return (await this.table.listIndices()).some((i) => i.columns.includes('vector'));
+  }
+
+  /**
+   * The `k` items most similar to one ITC vector.
+   *
+   * @throws UniAdapterError ERR_ARG for a bad `where` (LanceDB's message) or vector
+   */
+  async searchVector(vector: Float32Array, o: VectorSearchOptions): Promise<StoreHit[]> {
+    if (!Number.isInteger(o.k) || o.k < 1) throw new UniAdapterError('ERR_ARG', `k must be a positive integer, got ${o.k}`);
+    if (vector.length !== this.manifest.embedDim) throw new UniAdapterError('ERR_SHAPE', `the query vector must have ${this.manifest.embedDim} values`);
+    const columns = ['id', 'row', 'source', ...Object.keys(this.manifest.metadata), ...(o.withFrames ? ['frames'] : [])];
+    let q = this.table.vectorSearch(Array.from(vector)).column('vector').distanceType('cosine').limit(o.k).select(columns);
+    if (o.where) q = q.where(o.where);
+    if (o.exact) q = q.bypassVectorIndex();
+    else q = q.nprobes(o.nprobes ?? 24).refineFactor(o.refineFactor ?? 4);
+    let rows: Array<Record<string, unknown>>;
+    try {
+      rows = await q.toArray();
+    } catch (e) {
+      throw new UniAdapterError('ERR_ARG', `search failed: ${(e as Error).message.split('\n')[0]}${o.where ? ` (where: ${o.where})` : ''}`, { cause: e });
+    }
+    return rows.map((r) => {
+      const metadata: Record<string, MetadataValue> = {};
+      for (const k of Object.keys(this.manifest.metadata)) if (r[k] !== null && r[k] !== undefined) metadata[k] = r[k] as MetadataValue;
+      const frames = o.withFrames ? Float32Array.from(r.frames as ArrayLike<number>) : undefined;
+      return { id: String(r.id), itc: 1 - Number(r._distance), row: Number(r.row), source: String(r.source), frameFeatures: frames, metadata };
+    });
+  }
+
+  /** The ITM tokens of the given records as fp32 [n, T, N, W], read from disk for these records only. */
+  async tokens(rows: readonly number[]): Promise<HostTensor> {
+    const m = this.manifest;
+    if (!this.tokenFile) throw new UniAdapterError('ERR_STATE', `${this.path} stores no tokens ('recompute'); re-embed the items from their sources`);
+    const values = this.tokenValues;
+    const out = new Float32Array(rows.length * values);
+    const rec = new Uint8Array(this.tokenFile.recordSize);
+    for (let i = 0; i < rows.length; i++) {
+      await this.tokenFile.read(rows[i], rec);
+      decodeRecord(m.tokens as TokenEncoding, rec, values, m.width, out, i * values);
+    }
+    return { dtype: 'float32', shape: [rows.length, m.frames, m.tokensPerFrame, m.width], data: out };
+  }
+
+  async info(): Promise<StoreInfo> {
+    return {
+      path: this.path,
+      manifest: this.manifest,
+      items: await this.table.countRows(),
+      indexed: await this.indexed(),
+      bytes: { table: await dirBytes(path.join(this.path, 'lance')), tokens: (await fsp.stat(path.join(this.path, TOKENS_FILE)).catch(() => ({ size: 0 }))).size },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.tokenFile?.close();
+    this.table.close();
+    await this.lock?.release();
+  }
+}
