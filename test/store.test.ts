@@ -15,6 +15,7 @@ import { createStoreFor, ingestMedia } from '../lib/store/store-ingest';
 import { searchStoreByText } from '../lib/store/store-search';
 import { BlipTokenizer } from '../lib/text/tokenizer';
 import { encodePng } from '../lib/tools/synthetic/png';
+import { command as galleryCommand } from '../lib/cli/gallery';
 import { expectUniAdapterError } from './helpers/expect-error';
 import { tinyConfig } from './helpers/tiny-models';
 
@@ -102,6 +103,34 @@ describe('search through a store', () => {
     for (let q = 0; q < queries.length; q++) expect(got[q].map((r) => r.id)).toEqual(want[q].map((r) => r.id));
     await expectUniAdapterError(ingestMedia(model, store, [{ id: 'buf', media: images[0] }]), 'ERR_ARG', 'source');
     await store.close();
+  });
+});
+
+describe('uniadapter gallery', () => {
+  test('build, info, search --json, remove', async () => {
+    const root = tmp('ua-store-cli-');
+    const imgs = path.join(root, 'imgs');
+    fs.mkdirSync(imgs);
+    const rnd = lcg(21);
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(imgs, `p${i}.png`), await encodePng(Uint8Array.from({ length: 32 * 32 * 3 }, () => Math.floor(rnd() * 256)), 32, 32));
+    const cfg = path.join(root, 'model.json');
+    fs.writeFileSync(cfg, JSON.stringify(tinyConfig('retrieval')));
+    const run = async (argv: string[]) => {
+      let out = '';
+      const io = { stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream, stderr: { write: () => true } as unknown as NodeJS.WritableStream, stdin: process.stdin };
+      expect(await galleryCommand.run(argv, io)).toBe(0);
+      return out;
+    };
+    const store = path.join(root, 'store');
+    expect(JSON.parse(await run(['build', store, '--config', cfg, '--tokens', 'int8', imgs, '--json'])).items).toBe(5);
+    const info = JSON.parse(await run(['info', store, '--json']));
+    expect(info.manifest.tokens).toBe('int8');
+    expect(info.bytes.tokens).toBe(5 * (5 * 32 + 5 * 4)); // int8 values + one fp32 scale per token
+    const hits = JSON.parse(await run(['search', store, '--config', cfg, '--text', 'a red square', '--k', '3', '--rerank', '5', '--json']));
+    expect(hits).toHaveLength(3);
+    for (const h of hits) expect(Object.keys(h).sort()).toEqual(['id', 'itc', 'itm', 'metadata', 'score']);
+    expect(JSON.parse(await run(['remove', store, hits[0].id, '--json'])).removed).toBe(1);
+    await expectUniAdapterError(galleryCommand.run(['explode', store], { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }), 'ERR_ARG', 'unknown gallery command');
   });
 });
 

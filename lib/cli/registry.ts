@@ -7,6 +7,7 @@ const loaders: Record<string, () => Command> = {
   demo: () => require('./demo').command,
   doctor: () => require('./doctor').command,
   eval: () => require('./eval').command,
+  gallery: () => require('./gallery').command,
   golden: () => require('./golden').command,
   params: () => require('./params').command,
   preprocess: () => require('./preprocess').command,
