@@ -75,7 +75,7 @@ Result CaptionModel::generate(const TensorMap& in, const Options& o) {
   torch::InferenceMode guard(true);
   AutocastScope amp(device_, autocast_dtype(), autocast_enabled());
   torch::Tensor prompt = ids_input(in, "prompt_input_ids");
-  const GenerationSettings s = generation_settings(o, 20, 5);
+  const GenerationSettings s = generation_settings(o);
   torch::Tensor image = visual_encoder->forward(pixels(in, "pixels"));
   const int64_t B = image.size(0);
   if (prompt.size(0) == 1 && B > 1) prompt = prompt.repeat({B, 1});

@@ -74,12 +74,13 @@ torch::Tensor TaskModel::ids_input(const TensorMap& in, const std::string& name)
   return on_device(t);
 }
 
-GenerationSettings TaskModel::generation_settings(const Options& o, int64_t default_max_length,
-                                                  int64_t default_min_length) const {
+GenerationSettings TaskModel::generation_settings(const Options& o) const {
+  // The task's lengths and beams are resolved by the caller (TypeScript holds BLIP's defaults per
+  // task); the penalties default to 1, which switches them off.
   GenerationSettings s;
-  s.num_beams = o.get_int("numBeams", 3);
-  s.max_length = o.get_int("maxLength", default_max_length);
-  s.min_length = o.get_int("minLength", default_min_length);
+  s.num_beams = o.require_int("numBeams");
+  s.max_length = o.require_int("maxLength");
+  s.min_length = o.require_int("minLength");
   s.eos_token_id = cfg_.sep_token_id;
   s.pad_token_id = cfg_.pad_token_id;
   s.repetition_penalty = o.get_double("repetitionPenalty", 1.0);

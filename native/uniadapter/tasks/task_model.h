@@ -42,9 +42,9 @@ class TaskModel : public Model {
   bool autocast_enabled() const { return cfg_.precision != "fp32"; }
   at::ScalarType autocast_dtype() const { return cfg_.precision == "fp16" ? at::kHalf : at::kBFloat16; }
 
-  // A generate call's settings: numBeams, maxLength, minLength, repetitionPenalty and lengthPenalty
-  // over the task's default lengths, validated; EOS and PAD from the configuration.
-  GenerationSettings generation_settings(const Options& o, int64_t default_max_length, int64_t default_min_length) const;
+  // A generate call's settings: numBeams, maxLength and minLength (required), repetitionPenalty and
+  // lengthPenalty (1 = off), validated; EOS and PAD from the configuration.
+  GenerationSettings generation_settings(const Options& o) const;
   // Adds a search's output_ids and, where it has them, sequence_scores and the greedy step captures.
   static void append_generation(const GenerationOutput& g, Result& out);
 

@@ -169,7 +169,7 @@ Result VqaModel::generate(const TensorMap& in, const Options& o) {
   torch::Tensor q_ids = ids_input(in, "question_input_ids"), q_mask = ids_input(in, "question_attention_mask");
   if (o.get_bool("replaceFirstToken", true)) q_ids = with_first_token(q_ids, cfg_.enc_token_id);
   const int64_t B = q_ids.size(0);
-  const GenerationSettings s = generation_settings(o, 10, 1);
+  const GenerationSettings s = generation_settings(o);
   torch::Tensor visual = encode_visual(pixels(in, "pixels"));
   torch::Tensor q = encode_question(visual, q_ids, q_mask);
   // As blip_vqa.py: question states repeated per beam, cross-attention mask all ones.
