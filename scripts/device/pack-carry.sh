@@ -47,13 +47,14 @@ cp "$ROOT/scripts/build-config.js" "$APP/scripts/"
 
 # Runtime packages: the package's dependencies and what they need, as installed here (cmake-js is the
 # install-time builder and is replaced by plain cmake there; node-addon-api and node-api-headers are
-# the addon's build headers).
+# the addon's build headers). The gallery store's LanceDB (150 MB of native code) and Arrow are left
+# out: no device check loads lib/store.
 node - "$ROOT" "$APP/node_modules" <<'EOF'
 const fs = require('fs');
 const path = require('path');
 const [root, dest] = process.argv.slice(2);
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-const skip = new Set(['cmake-js']);
+const skip = new Set(['cmake-js', '@lancedb/lancedb', 'apache-arrow']);
 const queue = Object.keys(pkg.dependencies).filter((d) => !skip.has(d));
 const seen = new Set();
 while (queue.length) {
