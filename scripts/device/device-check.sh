@@ -113,7 +113,10 @@ build_addon() {
 }
 
 use_existing_addon() {
-  local src="${ADDON:-$ROOT/build/Release/uniadapter.node}"
+  # The binary this checkout loads: a local build, or the prebuild (CI makes one and leaves build/Release empty).
+  local found
+  found="$(cd "$ROOT" && node -e "process.stdout.write(require('node-gyp-build').resolve('.'))" 2>/dev/null)"
+  local src="${ADDON:-${found:-$ROOT/build/Release/uniadapter.node}}"
   [ -f "$src" ] || { echo "no addon at $src (CPU mode uses an existing build; pass --addon FILE)"; return 1; }
   mkdir -p "$APP/build/Release" && cp "$src" "$APP/build/Release/uniadapter.node" && echo "using $src"
 }
