@@ -221,3 +221,9 @@ export function concatRows(parts: readonly HostTensor[]): HostTensor {
   }
   return { dtype: first.dtype, shape: [rows, ...first.shape.slice(1)], data: out };
 }
+
+/** A copy of row `i` of a float32 tensor (all its values past the first dimension). */
+export function rowFloat32(t: HostTensor, i: number): Float32Array {
+  const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  return (t.data as Float32Array).slice(i * per, (i + 1) * per);
+}

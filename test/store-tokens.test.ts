@@ -11,7 +11,7 @@ import { RetrievalModel } from '../lib/model/retrieval-model';
 import { itmMatchLogits } from '../lib/ranking/itm-rerank';
 import { GalleryStore, type StoreItem } from '../lib/store/gallery-store';
 import type { TokenEncoding } from '../lib/store/token-codec';
-import { int64, uint8, type HostTensor } from '../lib/tensor';
+import { int64, rowFloat32, uint8, type HostTensor } from '../lib/tensor';
 import { openGoldenCase } from '../lib/tools/golden/run-case';
 import { loadWeights } from '../lib/weights/load-weights';
 import { GOLDEN_TINY } from './helpers/fixtures';
@@ -25,11 +25,6 @@ const L = 8;
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-
-function rowOf(t: HostTensor, i: number): Float32Array {
-  const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
-  return (t.data as Float32Array).slice(i * per, (i + 1) * per);
 }
 
 describe('gallery store tokens: bf16 and int8 against fp32', () => {
@@ -51,7 +46,7 @@ describe('gallery store tokens: bf16 and int8 against fp32', () => {
     const S = model.config.vision.imageSize;
     const px = uint8(Uint8Array.from({ length: G * S * S * 3 }, () => Math.floor(rnd() * 256)), [G, S, S, 3]);
     const e = await model.encodeImages(px, { tokens: true });
-    items = Array.from({ length: G }, (_, i) => ({ id: `m${i}`, features: rowOf(e.features, i), tokens: rowOf(e.tokens as HostTensor, i) }));
+    items = Array.from({ length: G }, (_, i) => ({ id: `m${i}`, features: rowFloat32(e.features, i), tokens: rowFloat32(e.tokens as HostTensor, i) }));
   });
 
   afterAll(async () => {

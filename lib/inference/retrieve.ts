@@ -50,7 +50,7 @@ function rankingSizes(options: { k?: number; rerank?: number }, size: number): {
 }
 
 /** The weight of the ITC similarity in the ranking score (default 0); NaN or ±∞ would make the order arbitrary. */
-function betaOf(options: { beta?: number }): number {
+export function betaOf(options: { beta?: number }): number {
   const beta = options.beta ?? 0;
   if (typeof beta !== 'number' || !Number.isFinite(beta)) {
     throw new UniAdapterError('ERR_ARG', `beta must be a finite number (0: ITM logit only, 1: BLIP's ITM + ITC), got ${String(beta)}`);

@@ -5,7 +5,7 @@
 import { UniAdapterError } from '../errors';
 import type { RetrievalModel } from '../model/retrieval-model';
 import { pixelsOf, type ImageInput } from '../data/media/media-input';
-import type { HostTensor } from '../tensor';
+import { rowFloat32, type HostTensor } from '../tensor';
 import { GalleryStore, type MetadataValue, type StoreItem } from './gallery-store';
 import type { MetadataType } from './store-manifest';
 import type { TokenStorage } from './token-codec';
@@ -26,11 +26,6 @@ export interface IngestOptions {
   /** Replace items whose id is stored (default: an existing id is an error). */
   upsert?: boolean;
   onProgress?: (done: number, total: number) => void;
-}
-
-function slice(t: HostTensor, i: number): Float32Array {
-  const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
-  return (t.data as Float32Array).slice(i * per, (i + 1) * per);
 }
 
 /** The model state's fingerprint that a store embedded by it records. */
@@ -77,9 +72,9 @@ export async function ingestMedia(model: RetrievalModel, store: GalleryStore, it
       if (!id) throw new UniAdapterError('ERR_ARG', `item ${i + j}: media given as bytes need an id`);
       return {
         id,
-        features: slice(e.features, j),
-        frameFeatures: slice(e.frameFeatures, j),
-        tokens: withTokens ? slice(e.tokens as HostTensor, j) : undefined,
+        features: rowFloat32(e.features, j),
+        frameFeatures: rowFloat32(e.frameFeatures, j),
+        tokens: withTokens ? rowFloat32(e.tokens as HostTensor, j) : undefined,
         source: typeof p.media === 'string' ? p.media : undefined,
         metadata: p.metadata,
       };

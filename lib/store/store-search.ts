@@ -6,8 +6,9 @@
 import { UniAdapterError } from '../errors';
 import { pixelsOf } from '../data/media/media-input';
 import type { RetrievalModel } from '../model/retrieval-model';
+import { betaOf } from '../inference/retrieve';
 import { itmMatchLogits, type MediaTokens } from '../ranking/itm-rerank';
-import { selectRows, type HostTensor } from '../tensor';
+import { rowFloat32, selectRows, type HostTensor } from '../tensor';
 import { forRetrieval, textBatchToTensors } from '../text/text-batches';
 import { preCaption } from '../text/pre-text';
 import type { BlipTokenizer } from '../text/tokenizer';
@@ -39,11 +40,6 @@ export interface StoreResult {
   metadata: Record<string, MetadataValue>;
 }
 
-function rows(t: HostTensor, i: number): Float32Array {
-  const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
-  return (t.data as Float32Array).subarray(i * per, (i + 1) * per);
-}
-
 /** The ITM inputs of the shortlisted items: tokens from the store, or re-embedded from their sources. */
 async function mediaOf(model: RetrievalModel, store: GalleryStore, hits: readonly StoreHit[], pfa: boolean): Promise<MediaTokens> {
   const m = store.manifest;
@@ -73,15 +69,14 @@ export async function searchStoreByText(model: RetrievalModel, store: GallerySto
   if (!Number.isInteger(k) || k < 1) throw new UniAdapterError('ERR_ARG', `k must be a positive integer, got ${options.k}`);
   const rerank = options.rerank ?? Math.max(k, 16);
   if (!Number.isInteger(rerank) || rerank < 0) throw new UniAdapterError('ERR_ARG', `rerank must be 0 (ITC only) or a positive integer, got ${options.rerank}`);
-  const beta = options.beta ?? 0;
-  if (typeof beta !== 'number' || !Number.isFinite(beta)) throw new UniAdapterError('ERR_ARG', `beta must be a finite number, got ${String(beta)}`);
+  const beta = betaOf(options);
   const texts = options.normalize === false ? [...queries] : queries.map((q) => preCaption(q, 30));
   const t = textBatchToTensors(forRetrieval(options.tokenizer, texts, { maxLength: options.maxLength ?? 35, firstToken: 'cls' }));
   const emb = await model.encodeTexts(t.inputIds, t.attentionMask);
   const pfa = store.manifest.kind === 'video' && (options.pfa ?? model.config.petl.pfa !== 'off');
   const out: StoreResult[][] = [];
   for (let q = 0; q < texts.length; q++) {
-    const hits = await store.searchVector(Float32Array.from(rows(emb.features, q)), {
+    const hits = await store.searchVector(rowFloat32(emb.features, q), {
       k: rerank > 0 ? Math.max(rerank, k) : k,
       where: options.where,
       exact: options.exact,
@@ -121,7 +116,7 @@ export async function searchStoreByImage(
   const e = await model.encodeImages(px, { tokens: false });
   const out: StoreResult[][] = [];
   for (let q = 0; q < images.length; q++) {
-    const hits = await store.searchVector(Float32Array.from(rows(e.features, q)), { k, where: options.where, exact: options.exact });
+    const hits = await store.searchVector(rowFloat32(e.features, q), { k, where: options.where, exact: options.exact });
     out.push(hits.map((h) => ({ id: h.id, score: h.itc, itc: h.itc, metadata: h.metadata })));
   }
   return out;
