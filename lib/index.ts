@@ -65,6 +65,6 @@ export { DataLoader } from './data/loader';
 export { decodeImage } from './data/media/image';
 export { readVideoFrames, probeVideo } from './data/media/video';
 export { GalleryStore, type StoreItem, type StoreHit, type StoreInfo, type CreateStoreOptions, type VectorSearchOptions, type MetadataValue } from './store/gallery-store';
-export { createStoreFor, ingestMedia, storeFingerprint, type MediaItem, type IngestOptions } from './store/store-ingest';
-export { searchStoreByText, searchStoreByImage, type StoreSearchOptions, type StoreResult } from './store/store-search';
+export { createStoreFor, ingestMedia, ingestTexts, storeFingerprint, type MediaItem, type IngestOptions, type TextItem, type TextIngestOptions } from './store/store-ingest';
+export { searchStoreByText, searchStoreByImage, type StoreSearchOptions, type ImageStoreSearchOptions, type StoreResult } from './store/store-search';
 export type { TokenStorage } from './store/token-codec';

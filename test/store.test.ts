@@ -8,11 +8,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Gallery } from '../lib/inference/gallery';
-import { retrieveByText } from '../lib/inference/retrieve';
+import { retrieveByImage, retrieveByText } from '../lib/inference/retrieve';
+import { TextGallery } from '../lib/inference/text-gallery';
 import { RetrievalModel } from '../lib/model/retrieval-model';
 import { GalleryStore } from '../lib/store/gallery-store';
-import { createStoreFor, ingestMedia } from '../lib/store/store-ingest';
-import { searchStoreByText } from '../lib/store/store-search';
+import { createStoreFor, ingestMedia, ingestTexts } from '../lib/store/store-ingest';
+import { searchStoreByImage, searchStoreByText } from '../lib/store/store-search';
 import { BlipTokenizer } from '../lib/text/tokenizer';
 import { encodePng } from '../lib/tools/synthetic/png';
 import { command as galleryCommand } from '../lib/cli/gallery';
@@ -56,7 +57,8 @@ describe('search through a store', () => {
     expect(await store.size()).toBe(24);
     const gallery = await Gallery.build(model, images, { ids });
     const want = await retrieveByText(model, gallery, queries, { tokenizer: tok, k: 5, rerank: 12 });
-    const got = await searchStoreByText(model, store, queries, { tokenizer: tok, k: 5, rerank: 12, exact: true });
+    // The same search function takes the store (and then its options: exact, where).
+    const got = await retrieveByText(model, store, queries, { tokenizer: tok, k: 5, rerank: 12, exact: true });
     for (let q = 0; q < queries.length; q++) {
       expect(got[q].map((r) => r.id)).toEqual(want[q].map((r) => r.id));
       got[q].forEach((r, i) => {
@@ -85,6 +87,29 @@ describe('search through a store', () => {
     } finally {
       await other.dispose();
     }
+  });
+
+  test('image → texts over a text store gives the in-memory text gallery\'s results', async () => {
+    const captions = Array.from({ length: 30 }, (_, i) => `${['a red', 'a blue', 'two green', 'a yellow', 'three small'][i % 5]} ${['square', 'circle', 'star', 'triangle', 'cross', 'ring'][i % 6]} number ${i}`);
+    const store = await createStoreFor(model, path.join(tmp('ua-store-txt-'), 'store'), { kind: 'text', metadata: { group: 'number' } });
+    await ingestTexts(model, store, captions.map((text, i) => ({ id: `t${i}`, text, metadata: { group: i % 3 } })), { tokenizer: tok, batchSize: 8 });
+    expect(await store.size()).toBe(30);
+    const gallery = await TextGallery.build(model, captions, { tokenizer: tok, ids: captions.map((_, i) => `t${i}`) });
+    const queryImages = images.slice(0, 5);
+    const want = await retrieveByImage(model, gallery, queryImages, { k: 4, rerank: 10 });
+    const got = await retrieveByImage(model, store, queryImages, { k: 4, rerank: 10, exact: true });
+    for (let q = 0; q < queryImages.length; q++) {
+      expect(got[q].map((r) => r.id)).toEqual(want[q].map((r) => r.id));
+      got[q].forEach((r, i) => {
+        expect(r.itm).toBeCloseTo(want[q][i].itm as number, 5);
+        expect(r.text).toBe(gallery.texts[want[q][i].index]);
+      });
+    }
+    const itcOnly = await searchStoreByImage(model, store, queryImages, { k: 3, rerank: 0, exact: true, where: 'group = 1' });
+    for (const list of itcOnly) for (const r of list) expect([r.itm, r.metadata.group]).toEqual([undefined, 1]);
+    await expectUniAdapterError(searchStoreByText(model, store, queries, { tokenizer: tok }), 'ERR_ARG', 'holds texts');
+    await expectUniAdapterError(ingestMedia(model, store, [{ id: 'x', media: images[0] }]), 'ERR_ARG', 'ingestTexts');
+    await store.close();
   });
 
   test('a recompute store re-embeds the shortlist from its sources', async () => {
@@ -131,6 +156,19 @@ describe('uniadapter gallery', () => {
     for (const h of hits) expect(Object.keys(h).sort()).toEqual(['id', 'itc', 'itm', 'metadata', 'score']);
     expect(JSON.parse(await run(['remove', store, hits[0].id, '--json'])).removed).toBe(1);
     await expectUniAdapterError(galleryCommand.run(['explode', store], { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }), 'ERR_ARG', 'unknown gallery command');
+
+    // A text store from a text file and a .jsonl file, searched with an image.
+    fs.writeFileSync(path.join(root, 'captions.txt'), 'a red square\n\ntwo blue circles\na green star\n');
+    fs.writeFileSync(path.join(root, 'more.jsonl'), '{"id": "k1", "text": "a yellow ring"}\n');
+    const texts = path.join(root, 'texts');
+    expect(JSON.parse(await run(['build', texts, '--config', cfg, '--kind', 'text', path.join(root, 'captions.txt'), path.join(root, 'more.jsonl'), '--json'])).items).toBe(4);
+    const found = JSON.parse(await run(['search', texts, '--config', cfg, '--image', path.join(imgs, 'p0.png'), '--k', '2', '--rerank', '4', '--json']));
+    expect(found).toHaveLength(2);
+    for (const h of found) {
+      expect(Object.keys(h).sort()).toEqual(['id', 'itc', 'itm', 'metadata', 'score', 'text']);
+      expect(['captions.txt:1', 'captions.txt:3', 'captions.txt:4', 'k1']).toContain(h.id);
+    }
+    await expectUniAdapterError(galleryCommand.run(['build', path.join(root, 'bad'), '--config', cfg, '--kind', 'text', '--tokens', 'int8', path.join(root, 'captions.txt')], { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }), 'ERR_ARG', 'token ids');
   });
 });
 
@@ -233,7 +271,7 @@ describe('writers, kills and damage', () => {
     await s.close();
     const manifest = path.join(dir, 'store.json');
     const good = fs.readFileSync(manifest, 'utf8');
-    fs.writeFileSync(manifest, good.replace('uniadapter-gallery-store/1', 'uniadapter-gallery-store/9'));
+    fs.writeFileSync(manifest, good.replace('uniadapter-gallery-store/2', 'uniadapter-gallery-store/9'));
     await expectUniAdapterError(GalleryStore.open(dir), 'ERR_FORMAT', 'store.json', 'uniadapter-gallery-store/9');
     fs.writeFileSync(manifest, '{ not json');
     await expectUniAdapterError(GalleryStore.open(dir), 'ERR_FORMAT', 'store.json', 'not valid JSON');

@@ -10,20 +10,50 @@ import type { ModelConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import { ModelSession } from '../session/model-session';
 import { GalleryStore } from '../store/gallery-store';
-import { createStoreFor, ingestMedia, storeFingerprint } from '../store/store-ingest';
-import { searchStoreByText } from '../store/store-search';
+import { createStoreFor, ingestMedia, ingestTexts, storeFingerprint, type TextItem } from '../store/store-ingest';
+import { searchStoreByImage, searchStoreByText, type StoreResult } from '../store/store-search';
 import { checkTokenStorage } from '../store/token-codec';
 import { intOption, parseCommandArgs, writeJson, type CliIO, type Command } from './command';
 import { readTrainConfig } from './train';
 
 const usage = [
-  'uniadapter gallery build <store> --config <model config> [--weights F] [--adapter F] [--tokens bf16|fp32|int8|recompute] [--kind image|video] [--frames N] [--index] <media files or a folder>',
-  'uniadapter gallery add <store> --config <model config> [--weights F] [--adapter F] [--upsert] <media files or a folder>',
+  'uniadapter gallery build <store> --config <model config> [--weights F] [--adapter F] [--tokens bf16|fp32|int8|recompute] [--kind image|video|text] [--frames N] [--index] <media files or a folder | text files>',
+  'uniadapter gallery add <store> --config <model config> [--weights F] [--adapter F] [--upsert] <media files or a folder | text files>',
   'uniadapter gallery remove <store> <id>…',
   'uniadapter gallery index <store> [--type ivf-flat|ivf-pq]',
   'uniadapter gallery info <store> [--json]',
-  'uniadapter gallery search <store> --config <model config> [--weights F] [--adapter F] --text "…" [--k 10] [--rerank 16] [--where "…"] [--exact] [--json]',
+  'uniadapter gallery search <store> --config <model config> [--weights F] [--adapter F] (--text "…" | --image F) [--k 10] [--rerank 16] [--where "…"] [--exact] [--json]',
 ].join('\n       ');
+
+const KINDS = ['image', 'video', 'text'] as const;
+
+/**
+ * The texts of a text store's input files: a .jsonl file holds one {id?, text, metadata?} a line, any
+ * other file one text a line (blank lines skipped), with ids `<file name>:<line number>`.
+ */
+async function textItems(files: string[]): Promise<TextItem[]> {
+  if (files.length === 0) throw new UniAdapterError('ERR_ARG', 'no text files given (one text a line, or .jsonl with {id, text, metadata})');
+  const out: TextItem[] = [];
+  for (const f of files) {
+    const raw = await fsp.readFile(f, 'utf8').catch((e: Error) => {
+      throw new UniAdapterError('ERR_IO', `${f}: ${e.message}`);
+    });
+    raw.split(/\r?\n/).forEach((line, i) => {
+      if (line.trim() === '') return;
+      if (f.endsWith('.jsonl')) {
+        let o: TextItem;
+        try {
+          o = JSON.parse(line) as TextItem;
+        } catch {
+          throw new UniAdapterError('ERR_FORMAT', `${f}:${i + 1}: not a JSON object`);
+        }
+        if (!o || typeof o.text !== 'string') throw new UniAdapterError('ERR_FORMAT', `${f}:${i + 1}: needs a "text" string`);
+        out.push({ id: o.id === undefined ? `${path.basename(f)}:${i + 1}` : String(o.id), text: o.text, metadata: o.metadata });
+      } else out.push({ id: `${path.basename(f)}:${i + 1}`, text: line });
+    });
+  }
+  return out;
+}
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif']);
 const VIDEO_EXT = new Set(['.mp4', '.mov', '.mkv', '.webm', '.avi']);
@@ -97,6 +127,7 @@ export const command: Command = {
         upsert: { type: 'boolean' },
         type: { type: 'string' },
         text: { type: 'string', multiple: true },
+        image: { type: 'string', multiple: true },
         k: { type: 'string' },
         rerank: { type: 'string' },
         where: { type: 'string' },
@@ -113,18 +144,34 @@ export const command: Command = {
       case 'add': {
         await using session = await openSession(values);
         const model = session.modelFor('retrieval');
-        const kind = ((values.kind as string | undefined) ?? 'image') as 'image' | 'video';
+        const kind = ((values.kind as string | undefined) ?? 'image') as (typeof KINDS)[number];
+        if (!KINDS.includes(kind)) throw new UniAdapterError('ERR_ARG', `--kind must be one of ${KINDS.join(', ')}, got '${kind}'`);
+        if (kind === 'text' && values.tokens !== undefined) throw new UniAdapterError('ERR_ARG', '--tokens is for media stores; a text store keeps token ids');
         const store =
           sub === 'build'
-            ? await createStoreFor(model, dir, { kind, frames: intOption(values.frames as string | undefined, 'frames'), tokens: checkTokenStorage((values.tokens as string | undefined) ?? 'bf16') })
+            ? await createStoreFor(model, dir, {
+                kind,
+                frames: intOption(values.frames as string | undefined, 'frames'),
+                tokens: kind === 'text' ? undefined : checkTokenStorage((values.tokens as string | undefined) ?? 'bf16'),
+              })
             : await GalleryStore.open(dir, { write: true, fingerprint: await storeFingerprint(model) });
         try {
-          const files = await mediaPaths(args, store.manifest.kind);
-          await ingestMedia(model, store, files.map((f) => ({ media: f })), { upsert: !!values.upsert, onProgress: progress(io, json) });
+          const m = store.manifest;
+          let added: number;
+          if (m.kind === 'text') {
+            const items = await textItems(args);
+            await ingestTexts(model, store, items, { tokenizer: session.tokenizer, upsert: !!values.upsert, onProgress: progress(io, json) });
+            added = items.length;
+          } else {
+            const files = await mediaPaths(args, m.kind);
+            await ingestMedia(model, store, files.map((f) => ({ media: f })), { upsert: !!values.upsert, onProgress: progress(io, json) });
+            added = files.length;
+          }
           if (values.index) await store.createIndex();
           const info = await store.info();
-          if (json) writeJson(io, { store: dir, added: files.length, items: info.items, indexed: info.indexed, bytes: info.bytes });
-          else io.stdout.write(`${dir}: ${files.length} items ${sub === 'build' ? 'embedded' : 'added'}, ${info.items} in the store (${(info.bytes.tokens / info.items / 1e6).toFixed(3)} MB of tokens per item)\n`);
+          const perItem = m.kind === 'text' ? info.bytes.table : info.bytes.tokens;
+          if (json) writeJson(io, { store: dir, added, items: info.items, indexed: info.indexed, bytes: info.bytes });
+          else io.stdout.write(`${dir}: ${added} items ${sub === 'build' ? 'embedded' : 'added'}, ${info.items} in the store (${(perItem / info.items / 1e6).toFixed(3)} MB of ${m.kind === 'text' ? 'table' : 'tokens'} per item)\n`);
         } finally {
           await store.close();
         }
@@ -170,23 +217,29 @@ export const command: Command = {
       }
       case 'search': {
         const texts = (values.text as string[] | undefined) ?? [];
-        if (texts.length === 0) throw new UniAdapterError('ERR_ARG', `--text is required\nusage: ${usage}`);
+        const images = (values.image as string[] | undefined) ?? [];
+        if ((texts.length === 0) === (images.length === 0)) throw new UniAdapterError('ERR_ARG', `give --text or --image (one kind of query)\nusage: ${usage}`);
         await using session = await openSession(values);
         const model = session.modelFor('retrieval');
         const store = await GalleryStore.open(dir, { fingerprint: await storeFingerprint(model) });
         try {
-          const results = await searchStoreByText(model, store, texts, {
-            tokenizer: session.tokenizer,
+          const common = {
             k: intOption(values.k as string | undefined, 'k'),
             rerank: intOption(values.rerank as string | undefined, 'rerank'),
             where: values.where as string | undefined,
             exact: !!values.exact,
-          });
-          if (json) writeJson(io, texts.length === 1 ? results[0] : results);
+          };
+          const queries = texts.length ? texts : images;
+          const results: StoreResult[][] = texts.length
+            ? await searchStoreByText(model, store, texts, { tokenizer: session.tokenizer, ...common })
+            : await searchStoreByImage(model, store, images, common);
+          if (json) writeJson(io, queries.length === 1 ? results[0] : results);
           else
             results.forEach((list, q) => {
-              io.stdout.write(`${texts[q]}\n`);
-              list.forEach((r, i) => io.stdout.write(`  ${String(i + 1).padStart(2)}. ${r.id}  score ${r.score.toFixed(3)}  itc ${r.itc.toFixed(3)}${r.itm !== undefined ? `  itm ${r.itm.toFixed(3)}` : ''}\n`));
+              io.stdout.write(`${queries[q]}\n`);
+              list.forEach((r, i) =>
+                io.stdout.write(`  ${String(i + 1).padStart(2)}. ${r.id}  score ${r.score.toFixed(3)}  itc ${r.itc.toFixed(3)}${r.itm !== undefined ? `  itm ${r.itm.toFixed(3)}` : ''}${r.text !== undefined ? `  ${r.text}` : ''}\n`)
+              );
             });
         } finally {
           await store.close();

@@ -4,9 +4,9 @@
  * UniAdapter's configs), and the best `k` come back. Each candidate's cross-attention keys and values
  * are computed once per call for all the queries that shortlisted it.
  */
-import { UniAdapterError } from '../errors';
 import { itmMatchLogits, mediaRowsOf } from '../ranking/itm-rerank';
 import { topKIndices } from '../ranking/top-k';
+import { betaOf, rankingSizes } from '../ranking/ranking-options';
 import type { RetrievalModel } from '../model/retrieval-model';
 import { toNumbers, type HostTensor } from '../tensor';
 import type { BlipTokenizer } from '../text/tokenizer';
@@ -15,6 +15,8 @@ import { preCaption } from '../text/pre-text';
 import type { Gallery } from './gallery';
 import { pixelsOf, type ImageInput } from '../data/media/media-input';
 import type { TextGallery } from './text-gallery';
+import { GalleryStore } from '../store/gallery-store';
+import { searchStoreByImage, searchStoreByText, type ImageStoreSearchOptions, type StoreResult, type StoreSearchOptions } from '../store/store-search';
 
 export interface RetrieveOptions {
   tokenizer: BlipTokenizer;
@@ -37,25 +39,6 @@ export interface RetrievedItem {
   score: number;
   itc: number;
   itm?: number;
-}
-
-/** Results per query and shortlist size, validated; a shortlist is never shorter than k. */
-function rankingSizes(options: { k?: number; rerank?: number }, size: number): { k: number; rerank: number } {
-  const wanted = options.k ?? 10;
-  if (!Number.isInteger(wanted) || wanted < 1) throw new UniAdapterError('ERR_ARG', `k must be a positive integer, got ${options.k}`);
-  const k = Math.min(wanted, size);
-  const asked = options.rerank ?? Math.max(k, 16);
-  if (!Number.isInteger(asked) || asked < 0) throw new UniAdapterError('ERR_ARG', `rerank must be 0 (ITC only) or a positive integer, got ${options.rerank}`);
-  return { k, rerank: asked === 0 ? 0 : Math.min(Math.max(asked, k), size) };
-}
-
-/** The weight of the ITC similarity in the ranking score (default 0); NaN or ±∞ would make the order arbitrary. */
-export function betaOf(options: { beta?: number }): number {
-  const beta = options.beta ?? 0;
-  if (typeof beta !== 'number' || !Number.isFinite(beta)) {
-    throw new UniAdapterError('ERR_ARG', `beta must be a finite number (0: ITM logit only, 1: BLIP's ITM + ITC), got ${String(beta)}`);
-  }
-  return beta;
 }
 
 /**
@@ -87,7 +70,14 @@ function rankedByItc(shortlists: readonly number[][], sims: ArrayLike<number>, i
   return shortlists.map((list, q) => list.map((i) => ({ id: ids[i], index: i, score: sims[q * ids.length + i], itc: sims[q * ids.length + i] })));
 }
 
-export async function retrieveByText(model: RetrievalModel, gallery: Gallery, queries: readonly string[], options: RetrieveOptions): Promise<RetrievedItem[][]> {
+/**
+ * Text → media over an in-memory `Gallery`, or over a `GalleryStore` (then with the store's options —
+ * `where`, `exact`, … — and results carrying metadata).
+ */
+export async function retrieveByText(model: RetrievalModel, gallery: Gallery, queries: readonly string[], options: RetrieveOptions): Promise<RetrievedItem[][]>;
+export async function retrieveByText(model: RetrievalModel, gallery: GalleryStore, queries: readonly string[], options: StoreSearchOptions): Promise<StoreResult[][]>;
+export async function retrieveByText(model: RetrievalModel, gallery: Gallery | GalleryStore, queries: readonly string[], options: RetrieveOptions | StoreSearchOptions): Promise<RetrievedItem[][] | StoreResult[][]> {
+  if (gallery instanceof GalleryStore) return searchStoreByText(model, gallery, queries, options);
   if (queries.length === 0) return [];
   const { k, rerank } = rankingSizes(options, gallery.size);
   const beta = betaOf(options);
@@ -121,15 +111,19 @@ export interface ImageQueryOptions {
 }
 
 /**
- * Image-to-text search over a text gallery: each query image's ITC similarities shortlist texts, the
- * ITM head re-scores them with the image's cross-attention keys and values computed once per image.
+ * Image-to-text search over a text gallery (or a text `GalleryStore`): each query image's ITC
+ * similarities shortlist texts, the ITM head re-scores them with the image's cross-attention keys and
+ * values computed once per image.
  */
+export async function retrieveByImage(model: RetrievalModel, gallery: TextGallery, images: readonly ImageInput[], options?: ImageQueryOptions): Promise<RetrievedItem[][]>;
+export async function retrieveByImage(model: RetrievalModel, gallery: GalleryStore, images: readonly ImageInput[], options?: ImageStoreSearchOptions): Promise<StoreResult[][]>;
 export async function retrieveByImage(
   model: RetrievalModel,
-  gallery: TextGallery,
+  gallery: TextGallery | GalleryStore,
   images: readonly ImageInput[],
-  options: ImageQueryOptions = {}
-): Promise<RetrievedItem[][]> {
+  options: ImageQueryOptions | ImageStoreSearchOptions = {}
+): Promise<RetrievedItem[][] | StoreResult[][]> {
+  if (gallery instanceof GalleryStore) return searchStoreByImage(model, gallery, images, options);
   if (images.length === 0) return [];
   const { k, rerank } = rankingSizes(options, gallery.size);
   const beta = betaOf(options);

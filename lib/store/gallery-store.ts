@@ -9,26 +9,33 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import * as lancedb from '@lancedb/lancedb';
-import { Bool, Field, FixedSizeList, Float32, Float64, Int32, Schema, Utf8, type DataType } from 'apache-arrow';
 import { UniAdapterError } from '../errors';
 import type { HostTensor } from '../tensor';
 import { decodeRecord, encodeRecord, recordBytes, type TokenEncoding, type TokenStorage } from './token-codec';
 import { TokenFile } from './token-file';
 import { readManifest, STORE_FORMAT, writeManifest, type MetadataType, type StoreManifest } from './store-manifest';
 import { WriterLock } from './writer-lock';
+import { schemaOf, tableOf, type TableRow } from './store-table';
 
 const TABLE = 'items';
 const TOKENS_FILE = 'tokens.bin';
 const LOCK_FILE = 'writer.lock';
-const RESERVED = new Set(['id', 'row', 'vector', 'frames', 'source', '_distance', '_rowid']);
+const RESERVED = new Set(['id', 'row', 'vector', 'frames', 'source', 'text', 'input_ids', 'attention', '_distance', '_rowid']);
 
 export type MetadataValue = string | number | boolean;
 
-/** One item as it is stored: its ITC vector, per-frame features, ITM tokens, source and metadata. */
+/**
+ * One item as it is stored: its ITC vector, per-frame features, ITM tokens, source and metadata; in a
+ * text store, the text with its token ids and attention mask (BLIP's retrieval tokenization) instead.
+ */
 export interface StoreItem {
   id: string;
   /** ITC feature [E] (L2-normalised). */
   features: Float32Array;
+  /** A text store's text, and its padded token ids and attention mask [textLength]. */
+  text?: string;
+  inputIds?: Int32Array;
+  attentionMask?: Int32Array;
   /** Per-frame ITC features [T·E] (videos; for frame-aware attention). */
   frameFeatures?: Float32Array;
   /** ViT outputs [T·N·W]; omitted with `tokens: 'recompute'`. */
@@ -39,12 +46,16 @@ export interface StoreItem {
 }
 
 export interface CreateStoreOptions {
-  kind: 'image' | 'video';
+  kind: 'image' | 'video' | 'text';
   embedDim: number;
-  frames: number;
-  tokensPerFrame: number;
-  width: number;
+  /** Media shape (ignored for a text store). */
+  frames?: number;
+  tokensPerFrame?: number;
+  width?: number;
+  /** Media token storage (default bf16; a text store keeps none). */
   tokens?: TokenStorage;
+  /** A text store's padded token length (BLIP: 35). */
+  textLength?: number;
   fingerprint: string;
   metadata?: Record<string, MetadataType>;
 }
@@ -56,6 +67,11 @@ export interface StoreHit {
   row: number;
   source: string;
   frameFeatures?: Float32Array;
+  /** Text stores: the text; with `withTokenIds`, its ITC vector, token ids and attention mask. */
+  text?: string;
+  features?: Float32Array;
+  inputIds?: Int32Array;
+  attentionMask?: Int32Array;
   metadata: Record<string, MetadataValue>;
 }
 
@@ -70,6 +86,8 @@ export interface VectorSearchOptions {
   refineFactor?: number;
   /** Return the per-frame features too (video re-ranking with frame-aware attention). */
   withFrames?: boolean;
+  /** Return a text store's token ids and attention masks (image → text re-ranking). */
+  withTokenIds?: boolean;
 }
 
 export interface StoreInfo {
@@ -80,25 +98,13 @@ export interface StoreInfo {
   bytes: { table: number; tokens: number };
 }
 
-function arrowType(t: MetadataType): DataType {
-  return t === 'string' ? new Utf8() : t === 'number' ? new Float64() : new Bool();
-}
-
-function schemaOf(m: StoreManifest): Schema {
-  const fields: Field[] = [
-    new Field('id', new Utf8(), false),
-    new Field('row', new Int32(), false),
-    new Field('vector', new FixedSizeList(m.embedDim, new Field('item', new Float32(), true)), false),
-    new Field('frames', new FixedSizeList(m.frames * m.embedDim, new Field('item', new Float32(), true)), false),
-    new Field('source', new Utf8(), false),
-  ];
-  for (const [name, type] of Object.entries(m.metadata)) fields.push(new Field(name, arrowType(type), true));
-  return new Schema(fields);
-}
-
 /** A Float32Array from any realm (arrays made by the addon or another context fail instanceof). */
 function isFloat32(x: unknown): x is Float32Array {
   return Object.prototype.toString.call(x) === '[object Float32Array]';
+}
+
+function isInt32(x: unknown): x is Int32Array {
+  return Object.prototype.toString.call(x) === '[object Int32Array]';
 }
 
 function sqlString(s: string): string {
@@ -142,9 +148,14 @@ export class GalleryStore {
    * @throws UniAdapterError ERR_ARG for bad shapes or metadata names, ERR_STATE when `dir` holds files
    */
   static async create(dir: string, o: CreateStoreOptions): Promise<GalleryStore> {
-    for (const k of ['embedDim', 'frames', 'tokensPerFrame', 'width'] as const) {
-      if (!Number.isInteger(o[k]) || o[k] < 1) throw new UniAdapterError('ERR_ARG', `${k} must be a positive integer, got ${o[k]}`);
+    if (o.kind !== 'image' && o.kind !== 'video' && o.kind !== 'text') throw new UniAdapterError('ERR_ARG', `kind must be 'image', 'video' or 'text', got '${String(o.kind)}'`);
+    const text = o.kind === 'text';
+    const shape = text ? { frames: 1, tokensPerFrame: 1, width: 1 } : { frames: o.frames, tokensPerFrame: o.tokensPerFrame, width: o.width };
+    const sizes: Record<string, unknown> = { embedDim: o.embedDim, ...(text ? { textLength: o.textLength } : shape) };
+    for (const [k, v] of Object.entries(sizes)) {
+      if (!Number.isInteger(v) || (v as number) < 1) throw new UniAdapterError('ERR_ARG', `${k} must be a positive integer, got ${String(v)}`);
     }
+    if (text && o.tokens !== undefined) throw new UniAdapterError('ERR_ARG', 'a text store keeps token ids, not media tokens: leave `tokens` out');
     for (const [name, type] of Object.entries(o.metadata ?? {})) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || RESERVED.has(name)) {
         throw new UniAdapterError('ERR_ARG', `metadata field '${name}': use letters, digits and _ (not starting with a digit), and none of ${[...RESERVED].join(', ')}`);
@@ -160,10 +171,11 @@ export class GalleryStore {
         format: STORE_FORMAT,
         kind: o.kind,
         embedDim: o.embedDim,
-        frames: o.frames,
-        tokensPerFrame: o.tokensPerFrame,
-        width: o.width,
-        tokens: o.tokens ?? 'bf16',
+        frames: shape.frames as number,
+        tokensPerFrame: shape.tokensPerFrame as number,
+        width: shape.width as number,
+        tokens: text ? 'none' : o.tokens ?? 'bf16',
+        ...(text ? { textLength: o.textLength } : {}),
         fingerprint: o.fingerprint,
         metadata: { ...(o.metadata ?? {}) },
         createdAt: new Date().toISOString(),
@@ -171,7 +183,7 @@ export class GalleryStore {
       const db = await lancedb.connect(path.join(dir, 'lance'));
       const table = await db.createEmptyTable(TABLE, schemaOf(manifest));
       await writeManifest(dir, manifest);
-      const tokens = manifest.tokens === 'recompute' ? undefined : await TokenFile.open(path.join(dir, TOKENS_FILE), recordBytes(manifest.tokens, manifest.frames * manifest.tokensPerFrame * manifest.width, manifest.frames * manifest.tokensPerFrame), true);
+      const tokens = await GalleryStore.openTokenFile(dir, manifest, true);
       return new GalleryStore(dir, manifest, table, tokens, lock);
     } catch (e) {
       await lock.release();
@@ -204,16 +216,17 @@ export class GalleryStore {
       } catch (e) {
         throw tableError(dir, e);
       }
-      let tokens: TokenFile | undefined;
-      if (manifest.tokens !== 'recompute') {
-        const file = path.join(dir, TOKENS_FILE);
-        tokens = await TokenFile.open(file, recordBytes(manifest.tokens, manifest.frames * manifest.tokensPerFrame * manifest.width, manifest.frames * manifest.tokensPerFrame), !!options.write);
-      }
+      const tokens = await GalleryStore.openTokenFile(dir, manifest, !!options.write);
       return new GalleryStore(dir, manifest, table, tokens, lock);
     } catch (e) {
       await lock?.release();
       throw e;
     }
+  }
+
+  private static async openTokenFile(dir: string, m: StoreManifest, write: boolean): Promise<TokenFile | undefined> {
+    if (m.tokens === 'recompute' || m.tokens === 'none') return undefined;
+    return TokenFile.open(path.join(dir, TOKENS_FILE), recordBytes(m.tokens, m.frames * m.tokensPerFrame * m.width, m.frames * m.tokensPerFrame), write);
   }
 
   private checkItem(it: StoreItem): void {
@@ -225,7 +238,13 @@ export class GalleryStore {
     if (it.frameFeatures !== undefined && it.frameFeatures.length !== m.frames * m.embedDim) {
       throw new UniAdapterError('ERR_SHAPE', `item '${it.id}': frameFeatures must hold ${m.frames} × ${m.embedDim} values`);
     }
-    if (m.tokens === 'recompute') {
+    if (m.kind === 'text') {
+      const L = m.textLength as number;
+      if (typeof it.text !== 'string') throw new UniAdapterError('ERR_ARG', `item '${it.id}': a text store's items need their text`);
+      if (!isInt32(it.inputIds) || it.inputIds.length !== L || !isInt32(it.attentionMask) || it.attentionMask.length !== L) {
+        throw new UniAdapterError('ERR_SHAPE', `item '${it.id}': inputIds and attentionMask must be Int32Arrays of ${L} (the store's text length)`);
+      }
+    } else if (m.tokens === 'recompute') {
       if (!it.source) throw new UniAdapterError('ERR_ARG', `item '${it.id}': a 'recompute' store re-embeds items from their source path at query time, so every item needs one`);
     } else if (!isFloat32(it.tokens) || it.tokens.length !== this.tokenValues) {
       throw new UniAdapterError('ERR_SHAPE', `item '${it.id}': tokens must be a Float32Array of ${m.frames} × ${m.tokensPerFrame} × ${m.width}`);
@@ -241,7 +260,8 @@ export class GalleryStore {
     if (!this.lock) throw new UniAdapterError('ERR_STATE', `${this.path} was opened for reading; open it with { write: true } to change it`);
   }
 
-  private async rowsFor(items: readonly StoreItem[]): Promise<Array<Record<string, unknown>>> {
+  /** Appends the items' token records (flushed), then gives their rows as an Arrow table. */
+  private async rowsFor(items: readonly StoreItem[]): Promise<ReturnType<typeof tableOf>> {
     const m = this.manifest;
     let first = -1;
     if (this.tokenFile) {
@@ -250,17 +270,18 @@ export class GalleryStore {
       items.forEach((it, i) => encodeRecord(m.tokens as TokenEncoding, it.tokens as Float32Array, m.width, buf, i * size));
       first = await this.tokenFile.append(buf);
     }
-    return items.map((it, i) => {
-      const row: Record<string, unknown> = {
-        id: it.id,
-        row: first < 0 ? -1 : first + i,
-        vector: Array.from(it.features),
-        frames: Array.from(it.frameFeatures ?? new Float32Array(m.frames * m.embedDim)),
-        source: it.source ?? '',
-      };
-      for (const k of Object.keys(m.metadata)) row[k] = it.metadata?.[k] ?? null;
-      return row;
-    });
+    const rows: TableRow[] = items.map((it, i) => ({
+      id: it.id,
+      row: first < 0 ? -1 : first + i,
+      vector: it.features,
+      frames: it.frameFeatures,
+      source: it.source,
+      text: it.text,
+      inputIds: it.inputIds,
+      attention: it.attentionMask,
+      metadata: it.metadata,
+    }));
+    return tableOf(m, rows);
   }
 
   private checkBatch(items: readonly StoreItem[]): void {
@@ -349,7 +370,11 @@ export class GalleryStore {
   async searchVector(vector: Float32Array, o: VectorSearchOptions): Promise<StoreHit[]> {
     if (!Number.isInteger(o.k) || o.k < 1) throw new UniAdapterError('ERR_ARG', `k must be a positive integer, got ${o.k}`);
     if (vector.length !== this.manifest.embedDim) throw new UniAdapterError('ERR_SHAPE', `the query vector must have ${this.manifest.embedDim} values`);
-    const columns = ['id', 'row', 'source', ...Object.keys(this.manifest.metadata), ...(o.withFrames ? ['frames'] : [])];
+    const m = this.manifest;
+    if (o.withFrames && m.kind !== 'video') throw new UniAdapterError('ERR_ARG', `withFrames: ${this.path} holds ${m.kind}s, which have no per-frame features`);
+    if (o.withTokenIds && m.kind !== 'text') throw new UniAdapterError('ERR_ARG', `withTokenIds: ${this.path} holds ${m.kind}s, not texts`);
+    const own = m.kind === 'text' ? ['id', 'text', ...(o.withTokenIds ? ['vector', 'input_ids', 'attention'] : [])] : ['id', 'row', 'source', ...(o.withFrames ? ['frames'] : [])];
+    const columns = [...own, ...Object.keys(m.metadata), '_distance'];
     let q = this.table.vectorSearch(Array.from(vector)).column('vector').distanceType('cosine').limit(o.k).select(columns);
     if (o.where) q = q.where(o.where);
     if (o.exact) q = q.bypassVectorIndex();
@@ -363,15 +388,22 @@ export class GalleryStore {
     return rows.map((r) => {
       const metadata: Record<string, MetadataValue> = {};
       for (const k of Object.keys(this.manifest.metadata)) if (r[k] !== null && r[k] !== undefined) metadata[k] = r[k] as MetadataValue;
-      const frames = o.withFrames ? Float32Array.from(r.frames as ArrayLike<number>) : undefined;
-      return { id: String(r.id), itc: 1 - Number(r._distance), row: Number(r.row), source: String(r.source), frameFeatures: frames, metadata };
+      const hit: StoreHit = { id: String(r.id), itc: 1 - Number(r._distance), row: m.kind === 'text' ? -1 : Number(r.row), source: m.kind === 'text' ? '' : String(r.source), metadata };
+      if (o.withFrames) hit.frameFeatures = Float32Array.from(r.frames as ArrayLike<number>);
+      if (m.kind === 'text') hit.text = String(r.text);
+      if (o.withTokenIds) {
+        hit.features = Float32Array.from(r.vector as ArrayLike<number>);
+        hit.inputIds = Int32Array.from(r.input_ids as ArrayLike<number>);
+        hit.attentionMask = Int32Array.from(r.attention as ArrayLike<number>);
+      }
+      return hit;
     });
   }
 
   /** The ITM tokens of the given records as fp32 [n, T, N, W], read from disk for these records only. */
   async tokens(rows: readonly number[]): Promise<HostTensor> {
     const m = this.manifest;
-    if (!this.tokenFile) throw new UniAdapterError('ERR_STATE', `${this.path} stores no tokens ('recompute'); re-embed the items from their sources`);
+    if (!this.tokenFile) throw new UniAdapterError('ERR_STATE', m.kind === 'text' ? `${this.path} is a text store: its items have token ids, not media tokens` : `${this.path} stores no tokens ('recompute'); re-embed the items from their sources`);
     const values = this.tokenValues;
     const out = new Float32Array(rows.length * values);
     const rec = new Uint8Array(this.tokenFile.recordSize);

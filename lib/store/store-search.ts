@@ -1,19 +1,24 @@
 /**
- * Search over a gallery store: the query's ITC vector finds a shortlist in the store (ANN or exact,
- * filtered by `where`), whose ITM tokens alone are read from disk (or re-embedded from their sources in
- * a 'recompute' store) and re-scored by the ITM head through the one re-rank engine.
+ * Search over a gallery store. Each query's ITC vector finds a shortlist in the store (ANN or exact,
+ * filtered by `where`; the queries' lookups run concurrently), and the ITM head re-scores the
+ * shortlists through the one re-rank engine in one pass over all queries: an item shortlisted by
+ * several queries has its tokens read from disk (or re-embedded from its source in a 'recompute' store)
+ * and its cross-attention keys and values computed once per native call.
+ *
+ * - text → items: a media store, queries are texts;
+ * - image → texts: a text store, queries are images (ITM with the query image's tokens);
+ * - image → items: a media store, queries are images (ITC only: the ITM head scores image-text pairs).
  */
 import { UniAdapterError } from '../errors';
-import { pixelsOf } from '../data/media/media-input';
+import { pixelsOf, type ImageInput } from '../data/media/media-input';
 import type { RetrievalModel } from '../model/retrieval-model';
-import { betaOf } from '../inference/retrieve';
-import { itmMatchLogits, type MediaTokens } from '../ranking/itm-rerank';
-import { rowFloat32, selectRows, type HostTensor } from '../tensor';
+import { itmMatchLogits, mediaRowsOf, type MediaRows, type MediaTokens, type TextRows } from '../ranking/itm-rerank';
+import { askedRankingSizes, betaOf } from '../ranking/ranking-options';
+import { int64, rowFloat32, type HostTensor } from '../tensor';
 import { forRetrieval, textBatchToTensors } from '../text/text-batches';
 import { preCaption } from '../text/pre-text';
 import type { BlipTokenizer } from '../text/tokenizer';
 import type { GalleryStore, MetadataValue, StoreHit } from './gallery-store';
-import type { ImageInput } from '../data/media/media-input';
 
 export interface StoreSearchOptions {
   tokenizer: BlipTokenizer;
@@ -26,9 +31,30 @@ export interface StoreSearchOptions {
   where?: string;
   /** Bypass the ANN index. */
   exact?: boolean;
+  /** IVF partitions probed and refine factor (see VectorSearchOptions). */
+  nprobes?: number;
+  refineFactor?: number;
   pfa?: boolean;
   normalize?: boolean;
   maxLength?: number;
+}
+
+export interface ImageStoreSearchOptions {
+  /** Results per query (default 10). */
+  k?: number;
+  /** Text stores: shortlist re-scored by ITM (default max(k, 16)); 0 (and media stores) rank by ITC. */
+  rerank?: number;
+  beta?: number;
+  where?: string;
+  exact?: boolean;
+  nprobes?: number;
+  refineFactor?: number;
+  /** Queries are videos (paths or frame lists) instead of images. */
+  kind?: 'image' | 'video';
+  frames?: number;
+  frameSampling?: 'uniform' | 'blip-arange';
+  /** Frame-aware attention for video queries against a text store (default on when the model has PFA). */
+  pfa?: boolean;
 }
 
 export interface StoreResult {
@@ -37,87 +63,165 @@ export interface StoreResult {
   score: number;
   itc: number;
   itm?: number;
+  /** The text of a text store's item. */
+  text?: string;
   metadata: Record<string, MetadataValue>;
 }
 
-/** The ITM inputs of the shortlisted items: tokens from the store, or re-embedded from their sources. */
-async function mediaOf(model: RetrievalModel, store: GalleryStore, hits: readonly StoreHit[], pfa: boolean): Promise<MediaTokens> {
+/** Pairs per native ITM call: bounds the tokens held at once to this many items. */
+const PAIRS_PER_CALL = 64;
+
+function resultOf(h: StoreHit, score: number, itm?: number): StoreResult {
+  const r: StoreResult = { id: h.id, score, itc: h.itc, metadata: h.metadata };
+  if (itm !== undefined) r.itm = itm;
+  if (h.text !== undefined) r.text = h.text;
+  return r;
+}
+
+/** Each query's shortlist, looked up concurrently. */
+function shortlists(store: GalleryStore, vectors: readonly Float32Array[], k: number, o: { where?: string; exact?: boolean; nprobes?: number; refineFactor?: number; withFrames?: boolean; withTokenIds?: boolean }): Promise<StoreHit[][]> {
+  return Promise.all(vectors.map((v) => store.searchVector(v, { k, ...o })));
+}
+
+/** The distinct items of all shortlists (by id), and each query's hits as indices into them. */
+function unionOf(lists: readonly StoreHit[][]): { items: StoreHit[]; index: number[][] } {
+  const at = new Map<string, number>();
+  const items: StoreHit[] = [];
+  const index = lists.map((hits) =>
+    hits.map((h) => {
+      let i = at.get(h.id);
+      if (i === undefined) {
+        i = items.length;
+        at.set(h.id, i);
+        items.push(h);
+      }
+      return i;
+    })
+  );
+  return { items, index };
+}
+
+/** Ranks each query's shortlist by ITM logit + beta × ITC (ties: ITC order), best k. */
+function ranked(lists: readonly StoreHit[][], index: readonly number[][], logitOf: (q: number, item: number) => number, beta: number, k: number): StoreResult[][] {
+  return lists.map((hits, q) =>
+    hits
+      .map((h, i) => {
+        const itm = logitOf(q, index[q][i]);
+        return { r: resultOf(h, itm + beta * h.itc, itm), order: i };
+      })
+      .sort((a, b) => b.r.score - a.r.score || a.order - b.order)
+      .slice(0, k)
+      .map((x) => x.r)
+  );
+}
+
+function byItc(lists: readonly StoreHit[][], k: number): StoreResult[][] {
+  return lists.map((hits) => hits.slice(0, k).map((h) => resultOf(h, h.itc)));
+}
+
+/** The ITM media rows of stored items: tokens from the store, or re-embedded from their sources. */
+function storedMediaRows(model: RetrievalModel, store: GalleryStore, items: readonly StoreHit[], pfa: boolean): MediaRows {
   const m = store.manifest;
-  let tokens: HostTensor;
-  if (m.tokens === 'recompute') {
-    const px = await pixelsOf(hits.map((h) => h.source), model.config.vision.imageSize, { kind: m.kind, frames: m.frames });
-    const e = await model.encodeImages(px, { tokens: true });
-    tokens = e.tokens as HostTensor;
-    if (tokens.shape.length === 3) tokens = { ...tokens, shape: [tokens.shape[0], 1, ...tokens.shape.slice(1)] };
-  } else {
-    tokens = await store.tokens(hits.map((h) => h.row));
-  }
-  if (!pfa) return { tokens };
-  const frames = new Float32Array(hits.length * m.frames * m.embedDim);
-  hits.forEach((h, i) => frames.set(h.frameFeatures as Float32Array, i * m.frames * m.embedDim));
-  return { tokens, frameFeatures: { dtype: 'float32', shape: [hits.length, m.frames, m.embedDim], data: frames } };
+  return async (indices) => {
+    const hits = indices.map((i) => items[i]);
+    let tokens: HostTensor;
+    if (m.tokens === 'recompute') {
+      const px = await pixelsOf(hits.map((h) => h.source), model.config.vision.imageSize, { kind: m.kind as 'image' | 'video', frames: m.frames });
+      tokens = (await model.encodeImages(px, { tokens: true })).tokens as HostTensor;
+      if (tokens.shape.length === 3) tokens = { ...tokens, shape: [tokens.shape[0], 1, ...tokens.shape.slice(1)] };
+    } else {
+      tokens = await store.tokens(hits.map((h) => h.row));
+    }
+    const out: MediaTokens = { tokens };
+    if (pfa) {
+      const per = m.frames * m.embedDim;
+      const frames = new Float32Array(hits.length * per);
+      hits.forEach((h, i) => frames.set(h.frameFeatures as Float32Array, i * per));
+      out.frameFeatures = { dtype: 'float32', shape: [hits.length, m.frames, m.embedDim], data: frames };
+    }
+    return out;
+  };
+}
+
+function requireKind(store: GalleryStore, kinds: ReadonlyArray<'image' | 'video' | 'text'>, what: string): void {
+  if (!kinds.includes(store.manifest.kind)) throw new UniAdapterError('ERR_ARG', `${store.path} holds ${store.manifest.kind}s; ${what} needs a store of ${kinds.join(' or ')}s`);
 }
 
 /**
- * Text → items: each query's top k items of the store.
+ * Text → items: each query's top k items of a media store.
  *
- * @throws UniAdapterError ERR_ARG for bad k / rerank / beta / where
+ * @throws UniAdapterError ERR_ARG for bad k / rerank / beta / where, or a text store
  */
 export async function searchStoreByText(model: RetrievalModel, store: GalleryStore, queries: readonly string[], options: StoreSearchOptions): Promise<StoreResult[][]> {
-  if (queries.length === 0) return [];
-  const k = options.k ?? 10;
-  if (!Number.isInteger(k) || k < 1) throw new UniAdapterError('ERR_ARG', `k must be a positive integer, got ${options.k}`);
-  const rerank = options.rerank ?? Math.max(k, 16);
-  if (!Number.isInteger(rerank) || rerank < 0) throw new UniAdapterError('ERR_ARG', `rerank must be 0 (ITC only) or a positive integer, got ${options.rerank}`);
+  requireKind(store, ['image', 'video'], 'text → items search');
+  const { k, rerank } = askedRankingSizes(options);
   const beta = betaOf(options);
+  if (queries.length === 0) return [];
   const texts = options.normalize === false ? [...queries] : queries.map((q) => preCaption(q, 30));
   const t = textBatchToTensors(forRetrieval(options.tokenizer, texts, { maxLength: options.maxLength ?? 35, firstToken: 'cls' }));
   const emb = await model.encodeTexts(t.inputIds, t.attentionMask);
   const pfa = store.manifest.kind === 'video' && (options.pfa ?? model.config.petl.pfa !== 'off');
-  const out: StoreResult[][] = [];
-  for (let q = 0; q < texts.length; q++) {
-    const hits = await store.searchVector(rowFloat32(emb.features, q), {
-      k: rerank > 0 ? Math.max(rerank, k) : k,
-      where: options.where,
-      exact: options.exact,
-      withFrames: pfa,
-    });
-    if (rerank === 0 || hits.length === 0) {
-      out.push(hits.slice(0, k).map((h) => ({ id: h.id, score: h.itc, itc: h.itc, metadata: h.metadata })));
-      continue;
-    }
-    const single = { inputIds: selectRows(t.inputIds, [q]), attentionMask: selectRows(t.attentionMask, [q]), features: selectRows(emb.features, [q]) };
-    const media = await mediaOf(model, store, hits, pfa);
-    const logits = await itmMatchLogits(model, async () => media, single, hits.map((_, i) => i), { pfa });
-    out.push(
-      hits
-        .map((h, i) => {
-          const itm = logits.get(i) as number;
-          return { id: h.id, score: itm + beta * h.itc, itc: h.itc, itm, metadata: h.metadata, order: i };
-        })
-        .sort((a, b) => b.score - a.score || a.order - b.order)
-        .slice(0, k)
-        .map(({ order: _order, ...r }) => r)
-    );
-  }
-  return out;
+  const lists = await shortlists(store, texts.map((_, q) => rowFloat32(emb.features, q)), rerank > 0 ? rerank : k, {
+    where: options.where,
+    exact: options.exact,
+    nprobes: options.nprobes,
+    refineFactor: options.refineFactor,
+    withFrames: pfa,
+  });
+  if (rerank === 0) return byItc(lists, k);
+  const { items, index } = unionOf(lists);
+  const Q = texts.length;
+  const keys = index.flatMap((list, q) => list.map((i) => i * Q + q)); // media = stored item, text = query
+  const logits = await itmMatchLogits(model, storedMediaRows(model, store, items, pfa), { ...t, features: emb.features }, keys, { pfa, pairsPerCall: PAIRS_PER_CALL });
+  return ranked(lists, index, (q, i) => logits.get(i * Q + q) as number, beta, k);
 }
 
-/** Image → items by ITC similarity (images of the same kind as the store's). */
-export async function searchStoreByImage(
-  model: RetrievalModel,
-  store: GalleryStore,
-  images: readonly ImageInput[],
-  options: { k?: number; where?: string; exact?: boolean; frameSampling?: 'uniform' | 'blip-arange' } = {}
-): Promise<StoreResult[][]> {
+/**
+ * Image → texts (a text store: ITC shortlist, ITM re-rank with each query image's tokens) or image →
+ * items (a media store: ITC similarity).
+ *
+ * @throws UniAdapterError ERR_ARG for bad k / rerank / beta / where
+ */
+export async function searchStoreByImage(model: RetrievalModel, store: GalleryStore, images: readonly ImageInput[], options: ImageStoreSearchOptions = {}): Promise<StoreResult[][]> {
+  const text = store.manifest.kind === 'text';
+  const asked = askedRankingSizes(options);
+  const k = asked.k;
+  const rerank = text ? asked.rerank : 0;
+  const beta = betaOf(options);
   if (images.length === 0) return [];
-  const k = options.k ?? 10;
-  const px = await pixelsOf(images, model.config.vision.imageSize, { kind: store.manifest.kind, frames: store.manifest.frames, frameSampling: options.frameSampling });
-  const e = await model.encodeImages(px, { tokens: false });
-  const out: StoreResult[][] = [];
-  for (let q = 0; q < images.length; q++) {
-    const hits = await store.searchVector(rowFloat32(e.features, q), { k, where: options.where, exact: options.exact });
-    out.push(hits.map((h) => ({ id: h.id, score: h.itc, itc: h.itc, metadata: h.metadata })));
+  const kind = options.kind ?? (text ? 'image' : (store.manifest.kind as 'image' | 'video'));
+  if (!text && kind !== store.manifest.kind) throw new UniAdapterError('ERR_ARG', `${store.path} holds ${store.manifest.kind}s; the queries are ${kind}s`);
+  const frames = options.frames ?? (text ? undefined : store.manifest.frames);
+  const px = await pixelsOf(images, model.config.vision.imageSize, { kind, frames, frameSampling: options.frameSampling });
+  const e = await model.encodeImages(px, { tokens: rerank > 0 });
+  const lists = await shortlists(store, images.map((_, q) => rowFloat32(e.features, q)), rerank > 0 ? rerank : k, {
+    where: options.where,
+    exact: options.exact,
+    nprobes: options.nprobes,
+    refineFactor: options.refineFactor,
+    withTokenIds: rerank > 0,
+  });
+  if (rerank === 0) return byItc(lists, k);
+  const { items, index } = unionOf(lists);
+  const L = store.manifest.textLength as number;
+  const N = items.length;
+  const ids = new Int32Array(N * L);
+  const mask = new Int32Array(N * L);
+  items.forEach((h, i) => {
+    ids.set(h.inputIds as Int32Array, i * L);
+    mask.set(h.attentionMask as Int32Array, i * L);
+  });
+  const textRows: TextRows = { inputIds: int64(ids, [N, L]), attentionMask: int64(mask, [N, L]) };
+  const pfa = kind === 'video' && (options.pfa ?? model.config.petl.pfa !== 'off');
+  if (pfa) {
+    const E = store.manifest.embedDim;
+    const features = new Float32Array(N * E);
+    items.forEach((h, i) => features.set(h.features as Float32Array, i * E));
+    textRows.features = { dtype: 'float32', shape: [N, E], data: features };
   }
-  return out;
+  let tokens = e.tokens as HostTensor;
+  if (tokens.shape.length === 3) tokens = { ...tokens, shape: [tokens.shape[0], 1, ...tokens.shape.slice(1)] };
+  const keys = index.flatMap((list, q) => list.map((j) => q * N + j)); // media = query image, text = stored text
+  const logits = await itmMatchLogits(model, mediaRowsOf({ tokens, frameFeatures: e.frameFeatures }), textRows, keys, { pfa, pairsPerCall: PAIRS_PER_CALL });
+  return ranked(lists, index, (q, j) => logits.get(q * N + j) as number, beta, k);
 }
