@@ -24,6 +24,11 @@ export type ErrorCode =
   | 'ERR_NATIVE_LOAD' // the native addon could not be loaded
   | 'ERR_TORCH' // LibTorch reported an error
   | 'ERR_OOM' // out of memory
+  | 'ERR_BUSY' // the service's queue is full: retry after a moment (HTTP 503)
+  | 'ERR_TIMEOUT' // a request ran past its time limit (HTTP 504)
+  | 'ERR_AUTH' // a bearer token is missing or wrong (HTTP 401)
+  | 'ERR_NOT_FOUND' // no such route, gallery or item (HTTP 404)
+  | 'ERR_TOO_LARGE' // a body or image is past the service's limits (HTTP 413)
   | 'ERR_NATIVE'; // any other native error
 
 export class UniAdapterError extends Error {

@@ -20,6 +20,8 @@ import { schemaOf, tableOf, type TableRow } from './store-table';
 const TABLE = 'items';
 const TOKENS_FILE = 'tokens.bin';
 const LOCK_FILE = 'writer.lock';
+/** Table versions older than this are pruned by default; a reader holding a version that old must reopen. */
+const OLD_VERSIONS_KEPT_MS = 10 * 60_000;
 const RESERVED = new Set(['id', 'row', 'vector', 'frames', 'source', 'text', 'input_ids', 'attention', '_distance', '_rowid']);
 
 export type MetadataValue = string | number | boolean;
@@ -62,7 +64,7 @@ export interface CreateStoreOptions {
 
 export interface StoreHit {
   id: string;
-  /** ITC cosine similarity. */
+  /** ITC similarity (the dot product of the L2-normalised features, as the in-memory gallery's). */
   itc: number;
   row: number;
   source: string;
@@ -81,7 +83,10 @@ export interface VectorSearchOptions {
   where?: string;
   /** Bypass the ANN index (exact search). */
   exact?: boolean;
-  /** IVF partitions probed (default 24) and the refine factor (default 4: exact re-scoring of 4·k candidates). */
+  /**
+   * IVF partitions probed (default 32) and the refine factor: exact re-scoring of refineFactor·k
+   * candidates (default 4 for an IVF-PQ index, whose distances are approximate; none for IVF-flat).
+   */
   nprobes?: number;
   refineFactor?: number;
   /** Return the per-frame features too (video re-ranking with frame-aware attention). */
@@ -105,6 +110,24 @@ function isFloat32(x: unknown): x is Float32Array {
 
 function isInt32(x: unknown): x is Int32Array {
   return Object.prototype.toString.call(x) === '[object Int32Array]';
+}
+
+/** Unit length within float32 rounding of a normalised 256–768-d vector; the store ranks by dot product. */
+const UNIT_TOLERANCE = 1e-3;
+
+function checkUnit(id: string, what: string, v: Float32Array, dim: number): void {
+  for (let o = 0; o < v.length; o += dim) {
+    let n = 0;
+    for (let i = o; i < o + dim; i++) n += v[i] * v[i];
+    if (!(Math.abs(Math.sqrt(n) - 1) <= UNIT_TOLERANCE)) {
+      throw new UniAdapterError('ERR_ARG', `item '${id}': ${what} must be L2-normalised (the model's ITC features are; norm ${Math.sqrt(n).toPrecision(4)}): the store ranks by dot product`);
+    }
+  }
+}
+
+/** IVF partitions for n vectors: about √n (about √n vectors each), at most 4096. */
+export function defaultPartitions(n: number): number {
+  return Math.max(1, Math.min(4096, Math.round(Math.sqrt(n))));
 }
 
 function sqlString(s: string): string {
@@ -235,6 +258,7 @@ export class GalleryStore {
     if (!isFloat32(it.features) || it.features.length !== m.embedDim) {
       throw new UniAdapterError('ERR_SHAPE', `item '${it.id}': features must be a Float32Array of ${m.embedDim}`);
     }
+    checkUnit(it.id, 'features', it.features, m.embedDim);
     if (it.frameFeatures !== undefined && it.frameFeatures.length !== m.frames * m.embedDim) {
       throw new UniAdapterError('ERR_SHAPE', `item '${it.id}': frameFeatures must hold ${m.frames} × ${m.embedDim} values`);
     }
@@ -302,9 +326,11 @@ export class GalleryStore {
     this.requireWriter();
     if (items.length === 0) return;
     this.checkBatch(items);
-    const existing = await this.existingIds(items.map((i) => i.id));
+    const ids = await this.storedIds();
+    const existing = items.filter((i) => ids.has(i.id)).map((i) => i.id);
     if (existing.length) throw new UniAdapterError('ERR_ARG', `ids already in the store: ${existing.slice(0, 5).join(', ')}; use upsert to replace items`);
     await this.table.add(await this.rowsFor(items));
+    for (const it of items) ids.add(it.id);
   }
 
   /** Adds items, replacing those whose id is already stored (one atomic commit). */
@@ -312,7 +338,30 @@ export class GalleryStore {
     this.requireWriter();
     if (items.length === 0) return;
     this.checkBatch(items);
+    const ids = await this.storedIds();
     await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(await this.rowsFor(items));
+    for (const it of items) ids.add(it.id);
+  }
+
+  private idSet?: Promise<Set<string>>;
+
+  /**
+   * The writer's set of stored ids (about 60 bytes an item, in the writer only), read from the table
+   * once: every add checks its ids against it, which a scan of the id column per batch would make
+   * quadratic in the store's size.
+   */
+  private storedIds(): Promise<Set<string>> {
+    this.idSet ??= this.table
+      .query()
+      .select(['id'])
+      .toArrow()
+      .then((t) => {
+        const set = new Set<string>();
+        const col = t.getChild('id');
+        if (col) for (const v of col) set.add(String(v));
+        return set;
+      });
+    return this.idSet;
   }
 
   /** Removes items by id; returns how many were stored. */
@@ -320,17 +369,17 @@ export class GalleryStore {
     this.requireWriter();
     if (ids.length === 0) return 0;
     const before = await this.table.countRows();
-    for (let i = 0; i < ids.length; i += 500) await this.table.delete(`id IN (${ids.slice(i, i + 500).map(sqlString).join(', ')})`);
+    const stored = await this.storedIds();
+    for (let i = 0; i < ids.length; i += 10_000) await this.table.delete(`id IN (${ids.slice(i, i + 10_000).map(sqlString).join(', ')})`);
+    for (const id of ids) stored.delete(id);
     return before - (await this.table.countRows());
   }
 
-  private async existingIds(ids: readonly string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await this.table.query().where(`id IN (${ids.slice(i, i + 500).map(sqlString).join(', ')})`).select(['id']).toArray();
-      for (const r of rows) out.push(String(r.id));
-    }
-    return out;
+  /** The media path an item was embedded from ('' for bytes; undefined when the id is not stored). */
+  async sourceOf(id: string): Promise<string | undefined> {
+    if (this.manifest.kind === 'text') return '';
+    const rows = await this.table.query().where(`id = ${sqlString(id)}`).select(['source']).limit(1).toArray();
+    return rows.length ? String(rows[0].source) : undefined;
   }
 
   async size(): Promise<number> {
@@ -339,27 +388,55 @@ export class GalleryStore {
 
   /**
    * Builds (or rebuilds) the ANN index on the ITC vectors; searches then use it unless `exact`.
-   * 'ivf-flat' (default) keeps the vectors whole in each partition; 'ivf-pq' compresses them (8 dims per
-   * sub-vector by default), for stores whose vectors do not fit the page cache. Measured on 100,000
-   * random 32-d vectors on this project's 2-core machine: IVF-flat built in 1.8 s with recall@10 0.89 at
-   * 16 of 64 partitions probed, IVF-PQ in 62 s with 0.85 (random vectors are the hardest case for both).
+   * 'ivf-flat' (default) keeps the vectors whole in each partition (about √n partitions); 'ivf-pq'
+   * compresses them (8 dims per sub-vector by default), for stores whose vectors do not fit the page
+   * cache, and is slow to build here (103 s for 50,000 256-d vectors on 2 cores, against 1.1 s for
+   * IVF-flat). IVF-flat on 1,000,000 256-d vectors: 74 s to build, top-100 in 19.5 ms (p50) at the
+   * default 32 probes with recall@10 0.99 (benchmarks/store/scale.ts). The table is compacted first.
    */
   async createIndex(options: { type?: 'ivf-flat' | 'ivf-pq'; partitions?: number; subVectors?: number } = {}): Promise<void> {
     this.requireWriter();
     const n = await this.table.countRows();
     if (n < 256) throw new UniAdapterError('ERR_STATE', `an ANN index needs at least 256 items (the store has ${n}); exact search is fast at this size`);
-    const partitions = options.partitions ?? Math.max(1, Math.min(4096, Math.round(Math.sqrt(n) / 4)));
+    const partitions = options.partitions ?? defaultPartitions(n);
     const type = options.type ?? 'ivf-flat';
     if (type !== 'ivf-flat' && type !== 'ivf-pq') throw new UniAdapterError('ERR_ARG', `index type must be 'ivf-flat' or 'ivf-pq', got '${String(type)}'`);
     const config =
       type === 'ivf-flat'
-        ? lancedb.Index.ivfFlat({ distanceType: 'cosine', numPartitions: partitions })
-        : lancedb.Index.ivfPq({ distanceType: 'cosine', numPartitions: partitions, numSubVectors: options.subVectors ?? Math.max(1, this.manifest.embedDim / 8) });
+        ? lancedb.Index.ivfFlat({ distanceType: 'dot', numPartitions: partitions })
+        : lancedb.Index.ivfPq({ distanceType: 'dot', numPartitions: partitions, numSubVectors: options.subVectors ?? Math.max(1, this.manifest.embedDim / 8) });
+    await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - OLD_VERSIONS_KEPT_MS) });
     await this.table.createIndex('vector', { config, replace: true });
+    this.indexTypeOf = undefined;
+  }
+
+  /**
+   * Compacts the table's fragments, merges rows added since the index was built into it, and deletes
+   * the files of table versions older than `olderThanMs` (default 10 minutes): the rows since removed
+   * or rewritten. A reader that has had the store open for longer than that must reopen it.
+   */
+  async optimize(options: { olderThanMs?: number } = {}): Promise<void> {
+    this.requireWriter();
+    const ms = options.olderThanMs ?? OLD_VERSIONS_KEPT_MS;
+    if (!Number.isFinite(ms) || ms < 0) throw new UniAdapterError('ERR_ARG', `olderThanMs must be a non-negative number, got ${String(options.olderThanMs)}`);
+    await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - ms) });
   }
 
   async indexed(): Promise<boolean> {
-    return (await this.table.listIndices()).some((i) => i.columns.includes('vector'));
+    return (await this.indexType()) !== undefined;
+  }
+
+  private indexTypeOf?: Promise<'ivf-flat' | 'ivf-pq' | 'other' | undefined>;
+
+  /** The vector index's type (looked up once per open store; rebuilt by createIndex). */
+  private indexType(): Promise<'ivf-flat' | 'ivf-pq' | 'other' | undefined> {
+    this.indexTypeOf ??= this.table.listIndices().then((all) => {
+      const i = all.find((x) => x.columns.includes('vector'));
+      if (!i) return undefined;
+      const t = i.indexType.toLowerCase().replace(/[^a-z]/g, '');
+      return t === 'ivfflat' ? 'ivf-flat' : t === 'ivfpq' ? 'ivf-pq' : 'other';
+    });
+    return this.indexTypeOf;
   }
 
   /**
@@ -375,10 +452,14 @@ export class GalleryStore {
     if (o.withTokenIds && m.kind !== 'text') throw new UniAdapterError('ERR_ARG', `withTokenIds: ${this.path} holds ${m.kind}s, not texts`);
     const own = m.kind === 'text' ? ['id', 'text', ...(o.withTokenIds ? ['vector', 'input_ids', 'attention'] : [])] : ['id', 'row', 'source', ...(o.withFrames ? ['frames'] : [])];
     const columns = [...own, ...Object.keys(m.metadata), '_distance'];
-    let q = this.table.vectorSearch(Array.from(vector)).column('vector').distanceType('cosine').limit(o.k).select(columns);
+    let q = this.table.vectorSearch(Array.from(vector)).column('vector').distanceType('dot').limit(o.k).select(columns);
     if (o.where) q = q.where(o.where);
     if (o.exact) q = q.bypassVectorIndex();
-    else q = q.nprobes(o.nprobes ?? 24).refineFactor(o.refineFactor ?? 4);
+    else {
+      q = q.nprobes(o.nprobes ?? 32);
+      const refine = o.refineFactor ?? ((await this.indexType()) === 'ivf-pq' ? 4 : undefined);
+      if (refine !== undefined) q = q.refineFactor(refine);
+    }
     let rows: Array<Record<string, unknown>>;
     try {
       rows = await q.toArray();

@@ -102,6 +102,28 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   }
 }
 
+/**
+ * The format and size of an encoded image, read from its header without decoding the pixels (so a
+ * service can refuse a decompression bomb before it costs memory).
+ *
+ * @throws UniAdapterError ERR_IMAGE when the bytes are not an image of a supported format
+ */
+export async function imageHeader(bytes: Uint8Array, name = '<buffer>'): Promise<{ format: string; width: number; height: number }> {
+  if (bytes.length === 0) throw new UniAdapterError('ERR_IMAGE', `cannot decode image '${name}': it is empty`);
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let meta: { format?: string; width?: number; height?: number };
+  try {
+    meta = await loadSharp()(buf, { limitInputPixels: false, pages: 1 }).metadata();
+  } catch (e) {
+    throw new UniAdapterError('ERR_IMAGE', `cannot decode image '${name}': ${String((e as Error)?.message ?? e).split('\n')[0]}`, { cause: e });
+  }
+  if (!meta.format || !SUPPORTED_FORMATS.has(meta.format)) {
+    throw new UniAdapterError('ERR_IMAGE', `cannot decode image '${name}': ${meta.format ?? 'unknown'} is not supported (use JPEG, PNG, WebP, GIF or TIFF)`);
+  }
+  if (!meta.width || !meta.height) throw new UniAdapterError('ERR_IMAGE', `cannot decode image '${name}': its header gives no size`);
+  return { format: meta.format, width: meta.width, height: meta.height };
+}
+
 /** The bytes of an image file; anything but a regular file (a pipe, a folder, a device) is ERR_IO. */
 async function readImageFile(path: string): Promise<Buffer> {
   const file = await RandomAccessFile.open(path, 'image');

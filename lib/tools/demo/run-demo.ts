@@ -27,6 +27,7 @@ import { BlipTokenizer } from '../../text/tokenizer';
 import { Trainer, type TrainSummary } from '../../train/trainer';
 import { checkpointModelConfig, demoModelConfig, type DemoPlan } from './demo-plan';
 import { renderChartPng } from './line-chart';
+import { saveServedModel, writeServeBundle } from './serve-bundle';
 
 export interface DemoOptions {
   plan: DemoPlan;
@@ -170,6 +171,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       }
     });
     const training = await trainer.run();
+    await saveServedModel(report, 'retrieval', retrieval, config);
     const after = await recall(retrieval, evalSet, tok, training.steps);
     curve.push(after);
     log(`after ${training.steps} steps (${training.seconds.toFixed(0)} s): text->image R@1 ${after.r1.toFixed(1)} R@5 ${after.r5.toFixed(1)}; image->text R@1 ${after.i2tR1.toFixed(1)} R@5 ${after.i2tR5.toFixed(1)}`);
@@ -190,6 +192,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const stage: StageContext = { retrieval, data, plan, tok, options, report, log };
     const qa = await trainQa(stage);
     const cap = await trainCaption(stage);
+    const served = await writeServeBundle(report, retrieval, test.media as string[], qa.answerList);
+    log(`models for \`uniadapter serve\`: ${served}`);
 
     const r5Gain = after.r5 - before.r5;
     const passed = after.r5 >= Math.max(2 * chanceR5, before.r5 + 10) && after.r1 > before.r1;
@@ -270,7 +274,7 @@ interface StageContext {
   log: (s: string) => void;
 }
 
-async function trainQa(stage: StageContext): Promise<{ result: DemoReport['vqa']; examples: DemoReport['examples']['answer'] }> {
+async function trainQa(stage: StageContext): Promise<{ result: DemoReport['vqa']; examples: DemoReport['examples']['answer']; answerList: string[] }> {
   const { retrieval, data, plan, tok, options, report, log } = stage;
   const config = options.checkpoint ? checkpointModelConfig('vqa', plan) : demoModelConfig('vqa', plan);
   const session = await ModelSession.open({ config, weights: options.checkpoint, tokenizer: tok, onLog: log });
@@ -287,11 +291,12 @@ async function trainQa(stage: StageContext): Promise<{ result: DemoReport['vqa']
     };
     const before = (await accuracy()).acc;
     const training = await trainAdapter(model, 'vqa', data, plan, plan.qaSteps, path.join(report, 'vqa'), tok);
+    await saveServedModel(report, 'vqa', model, config);
     const after = await accuracy();
     log(`VQA (answer ranking over ${list.length} answers, ${training.steps} steps): accuracy ${before.toFixed(1)}% -> ${after.acc.toFixed(1)}%`);
     const examples = [0, 1, 2].map((i) => ({ image: path.basename(test[i].image), question: test[i].question, answer: after.res[i].answer, truth: test[i].answers }));
     for (const ex of examples) log(`answer ${ex.image} "${ex.question}" -> ${ex.answer} (truth: ${ex.truth.join(' / ')})`);
-    return { result: { before, after: after.acc, training: summaryOf(training) }, examples };
+    return { result: { before, after: after.acc, training: summaryOf(training) }, examples, answerList: [...list] };
   } finally {
     await session.dispose();
   }
@@ -305,6 +310,7 @@ async function trainCaption(stage: StageContext): Promise<DemoReport['caption']>
   try {
     if (!options.checkpoint) await shareBackbone(retrieval, model);
     const training = await trainAdapter(model, 'caption', data, plan, plan.captionSteps, path.join(report, 'caption'), tok);
+    await saveServedModel(report, 'caption', model, config);
     const test = (await (await openDatasetFolder(data)).task('caption').readEval('test')).records.slice(0, 3);
     const caps = await captionImages(model, test.map((r) => r.image), { tokenizer: tok, maxLength: 20, minLength: 5 });
     const examples = test.map((r, i) => ({ image: path.basename(r.image), caption: caps[i].caption, references: r.references }));
