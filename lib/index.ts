@@ -68,3 +68,7 @@ export { GalleryStore, type StoreItem, type StoreHit, type StoreInfo, type Creat
 export { createStoreFor, ingestMedia, ingestTexts, storeFingerprint, type MediaItem, type IngestOptions, type TextItem, type TextIngestOptions } from './store/store-ingest';
 export { searchStoreByText, searchStoreByImage, type StoreSearchOptions, type ImageStoreSearchOptions, type StoreResult } from './store/store-search';
 export type { TokenStorage } from './store/token-codec';
+export { createService, type Service, type RetrieveRequest, type ImageRetrieveRequest, type AnswerRequest, type CaptionRequest, type GalleryWrite } from './serve/service';
+export { buildServer, type RunningServer, type ServerOptions } from './serve/server';
+export { readServeConfig, checkServeConfig, DEFAULT_BATCHING, DEFAULT_LIMITS, type ServeConfig, type ServedModel, type BatchingConfig, type LimitsConfig } from './serve/serve-config';
+export { imageHeader } from './data/media/image';

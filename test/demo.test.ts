@@ -18,6 +18,12 @@ import { RetrievalModel } from '../lib/model/retrieval-model';
 import { BlipTokenizer } from '../lib/text/tokenizer';
 import { loadAdapter } from '../lib/weights/adapter-file';
 import { bruteItmEval, bruteMatrices, bruteGalleryScores } from './helpers/brute-retrieval';
+import { execFileSync } from 'child_process';
+import { retrieveByText } from '../lib/inference/retrieve';
+import { readServeConfig } from '../lib/serve/serve-config';
+import { buildServer } from '../lib/serve/server';
+import { createService } from '../lib/serve/service';
+import { SERVE_BUNDLE, SERVE_CONFIG_FILE } from '../lib/tools/demo/serve-bundle';
 
 jest.setTimeout(300_000);
 
@@ -138,5 +144,49 @@ describe('demo (quick plan)', () => {
     }
     expect(blue).toBeGreaterThan(200);
     expect(red).toBeGreaterThan(50);
+  });
+
+  it('leaves the models and a `demo` gallery that `uniadapter serve` serves with no config, and its search page shows the results', async () => {
+    const file = path.join(dir, SERVE_BUNDLE, SERVE_CONFIG_FILE);
+    const config = await readServeConfig(file);
+    expect(Object.keys(config.models).sort()).toEqual(['caption', 'retrieval', 'vqa']);
+    const server = buildServer({ config, load: (observer) => createService(config, { observer }) });
+    const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      await server.ready;
+      const set = await (await openDatasetFolder(path.join(dir, 'data'))).task('retrieval').readEval('test');
+      const r = await fetch(`${base}/v1/retrieve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ gallery: 'demo', text: set.texts[0], k: 5 }) });
+      const { results } = (await r.json()) as { results: Array<{ id: string; metadata: { split: string } }> };
+      expect(results).toHaveLength(5);
+      for (const x of results) {
+        expect(set.media.map((m) => path.basename(m))).toContain(x.id);
+        expect(x.metadata.split).toBe('test');
+      }
+      // The served retrieval model is the demo's trained one: the same ranking as the saved adapter gives.
+      await using model = await RetrievalModel.create(demoModelConfig('retrieval', QUICK_PLAN));
+      await loadAdapter(model, path.join(dir, 'retrieval', 'adapter.safetensors'));
+      const gallery = await Gallery.build(model, set.media, { ids: set.media.map((m) => path.basename(m)) });
+      const [want] = await retrieveByText(model, gallery, [set.texts[0]], { tokenizer: BlipTokenizer.bertBaseUncased(), k: 5 });
+      expect(results.map((x) => x.id)).toEqual(want.map((x) => x.id));
+
+      // The search page in headless Chromium: the query's thumbnails and scores are on the page.
+      const shot = path.join(dir, 'search-page.png');
+      const url = `${base}/?q=${encodeURIComponent(set.texts[0])}`;
+      const chromium = ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1100,700', '--virtual-time-budget=15000'];
+      const dom = execFileSync('chromium', [...chromium, '--dump-dom', url], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'ignore'] });
+      expect(dom).toContain(`data-results="${Math.min(12, set.media.length)}"`);
+      expect((dom.match(/<figure>/g) ?? []).length).toBe(Math.min(12, set.media.length));
+      expect(dom).toContain(results[0].id);
+      execFileSync('chromium', [...chromium, `--screenshot=${shot}`, url], { timeout: 120_000, stdio: 'ignore' });
+      const meta = await sharp(shot).metadata();
+      expect([meta.width, meta.height]).toEqual([1100, 700]);
+      // The thumbnails were drawn: many distinct colours in the results area, not a blank page.
+      const { data, info } = await sharp(shot).extract({ left: 40, top: 120, width: 600, height: 300 }).raw().toBuffer({ resolveWithObject: true });
+      const colours = new Set<number>();
+      for (let i = 0; i < data.length; i += info.channels) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      expect(colours.size).toBeGreaterThan(500);
+    } finally {
+      await server.close();
+    }
   });
 });
