@@ -18,7 +18,8 @@ import { RetrievalModel } from '../lib/model/retrieval-model';
 import { BlipTokenizer } from '../lib/text/tokenizer';
 import { loadAdapter } from '../lib/weights/adapter-file';
 import { bruteItmEval, bruteMatrices, bruteGalleryScores } from './helpers/brute-retrieval';
-import { execFileSync } from 'child_process';
+import { execFile } from 'child_process';
+import { promisify } from 'util';
 import { retrieveByText } from '../lib/inference/retrieve';
 import { readServeConfig } from '../lib/serve/serve-config';
 import { buildServer } from '../lib/serve/server';
@@ -173,11 +174,14 @@ describe('demo (quick plan)', () => {
       const shot = path.join(dir, 'search-page.png');
       const url = `${base}/?q=${encodeURIComponent(set.texts[0])}`;
       const chromium = ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1100,700', '--virtual-time-budget=15000'];
-      const dom = execFileSync('chromium', [...chromium, '--dump-dom', url], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'ignore'] });
+      // Asynchronously: the server answering the browser runs in this process.
+      const run = promisify(execFile);
+      const dom = (await run('chromium', [...chromium, '--dump-dom', url], { encoding: 'utf8', timeout: 120_000 })).stdout;
       expect(dom).toContain(`data-results="${Math.min(12, set.media.length)}"`);
       expect((dom.match(/<figure>/g) ?? []).length).toBe(Math.min(12, set.media.length));
       expect(dom).toContain(results[0].id);
-      execFileSync('chromium', [...chromium, `--screenshot=${shot}`, url], { timeout: 120_000, stdio: 'ignore' });
+      await run('chromium', [...chromium, `--screenshot=${shot}`, url], { timeout: 120_000 });
+      if (process.env.UNIADAPTER_KEEP_SCREENSHOT) fs.copyFileSync(shot, process.env.UNIADAPTER_KEEP_SCREENSHOT);
       const meta = await sharp(shot).metadata();
       expect([meta.width, meta.height]).toEqual([1100, 700]);
       // The thumbnails were drawn: many distinct colours in the results area, not a blank page.

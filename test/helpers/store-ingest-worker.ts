@@ -14,6 +14,8 @@ async function main(): Promise<void> {
     const batch = Array.from({ length: 25 }, (_, i) => {
       const n = next + i;
       const f = Float32Array.from({ length: E }, (_, j) => Math.sin(n * 7 + j));
+      const norm = Math.hypot(...f);
+      f.forEach((x, j) => (f[j] = x / norm)); // the store takes L2-normalised ITC features
       return { id: `item-${n}`, features: f, tokens: Float32Array.from({ length: V }, (_, j) => n + j / V) };
     });
     await store.add(batch);
