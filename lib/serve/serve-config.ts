@@ -62,6 +62,8 @@ export interface ServeConfig {
   protectReads: boolean;
   /** The VQA answer list used when a request gives none (rank mode); without it such requests generate. */
   answerList?: string[];
+  /** LibTorch intra-op threads (default: the runtime's recommendation for its BLAS, as training uses). */
+  threads?: number;
 }
 
 export const DEFAULT_BATCHING: BatchingConfig = { maxBatch: 16, maxDelayMs: 5, maxQueue: 256 };
@@ -92,7 +94,8 @@ function section<T extends object>(where: string, raw: unknown, defaults: T): T 
 export function checkServeConfig(raw: unknown, baseDir: string): ServeConfig {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UniAdapterError('ERR_CONFIG', 'the serve configuration must be a mapping');
   const r = raw as Record<string, unknown>;
-  checkKeys('serve config', r, ['models', 'galleries', 'batching', 'limits', 'token', 'protectReads', 'answerList']);
+  checkKeys('serve config', r, ['models', 'galleries', 'batching', 'limits', 'token', 'protectReads', 'answerList', 'threads']);
+  if (r.threads !== undefined) positive('threads', r.threads, true);
   const resolve = (p: string) => path.resolve(baseDir, p);
   const models: ServeConfig['models'] = {};
   const m = (r.models ?? {}) as Record<string, unknown>;
@@ -132,7 +135,7 @@ export function checkServeConfig(raw: unknown, baseDir: string): ServeConfig {
   if (r.answerList !== undefined && (!Array.isArray(r.answerList) || r.answerList.length === 0 || r.answerList.some((a) => typeof a !== 'string'))) {
     throw new UniAdapterError('ERR_CONFIG', 'answerList must be a non-empty list of strings');
   }
-  return { models, galleries, batching, limits, token: r.token as string | undefined, protectReads: !!r.protectReads, answerList: r.answerList as string[] | undefined };
+  return { models, galleries, batching, limits, token: r.token as string | undefined, protectReads: !!r.protectReads, answerList: r.answerList as string[] | undefined, threads: r.threads as number | undefined };
 }
 
 /** Reads a YAML/JSON serve configuration; `${VAR}` in it is replaced by the environment's value. */

@@ -21,6 +21,7 @@ import { writeFileAtomic } from '../io/atomic';
 import type { CaptionModel } from '../model/caption-model';
 import type { RetrievalModel } from '../model/retrieval-model';
 import type { VqaModel } from '../model/vqa-model';
+import { defaultThreads, setThreads } from '../native/runtime-info';
 import { ModelSession } from '../session/model-session';
 import { GalleryStore, type MetadataValue, type StoreInfo } from '../store/gallery-store';
 import { ingestMedia, ingestTexts, storeFingerprint } from '../store/store-ingest';
@@ -169,6 +170,7 @@ export async function createService(config: ServeConfig, options: { log?: (line:
     for (const s of Object.values(sessions)) await s?.dispose();
   };
   try {
+    await setThreads(config.threads ?? (await defaultThreads()));
     for (const task of SERVED_TASKS) {
       const spec = config.models[task];
       if (!spec) continue;

@@ -274,14 +274,22 @@ Result RetrievalModel::itm(const TensorMap& in, const Options& o) {
     memory = paper_frame_scaled(tokens.index_select(0, pair), cls.to(tokens.dtype()));
   }
   torch::Tensor hidden;
+  std::map<int64_t, std::vector<int64_t>> groups;
+  if (pair_opt && !paper) {
+    auto pair_cpu = pair.cpu();
+    const int64_t* pp = pair_cpu.data_ptr<int64_t>();
+    for (int64_t p = 0; p < P; ++p) groups[pp[p]].push_back(p);
+  }
   if (!pair_opt || paper) {
     hidden = itm_hidden(ids, mask, memory, weights);
+  } else if (static_cast<int64_t>(groups.size()) * 2 > P) {
+    // Candidates shared by fewer than two texts on average (text → image search: one text each): one
+    // batched pass over each pair's own copy of its candidate beats a pass per candidate, whose fixed
+    // cost per layer dominates at these sizes.
+    hidden = itm_hidden(ids, mask, memory.index_select(0, pair), weights);
   } else {
     // One pass per candidate: its keys and values are computed once and shared by all its texts.
     hidden = torch::empty({P, ids.size(1), cfg_.text.hidden}, memory.options());
-    auto pair_cpu = pair.cpu();
-    std::map<int64_t, std::vector<int64_t>> groups;
-    for (int64_t p = 0; p < P; ++p) groups[pair_cpu[p].item<int64_t>()].push_back(p);
     for (const auto& kv : groups) {
       torch::Tensor rows = torch::tensor(kv.second, at::kLong).to(device_);
       torch::Tensor w = weights.defined() ? weights.index_select(0, rows) : torch::Tensor();
