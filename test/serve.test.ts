@@ -179,6 +179,20 @@ describe('uniadapter serve over HTTP', () => {
     expect(generated.status).toBe(200);
     expect(typeof generated.json.answer).toBe('string');
 
+    // The same image as a multipart upload gives the same caption and answer.
+    const form = (fields: Record<string, string | string[]>) => {
+      const f = new FormData();
+      f.append('image', new Blob([fs.readFileSync(setup.images[0])], { type: 'image/png' }), 'img0.png');
+      for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) f.append(k, x);
+      return f;
+    };
+    const upCaption = await fetch(`${base}/v1/caption`, { method: 'POST', body: form({ maxLength: '8', minLength: '2' }) });
+    expect([upCaption.status, await upCaption.json()]).toEqual([200, seqCaptions[0]]);
+    const upAnswer = await fetch(`${base}/v1/answer`, { method: 'POST', body: form({ question: 'what colour is it?', answers }) });
+    expect(((await upAnswer.json()) as { answer: string }).answer).toBe(seqAnswers[0].answer);
+    const wrongRoute = await fetch(`${base}/v1/retrieve`, { method: 'POST', body: form({ gallery: 'demo', text: 'x' }) });
+    expect([wrongRoute.status, ((await wrongRoute.json()) as { code: string }).code]).toEqual([415, 'ERR_UNSUPPORTED']);
+
     const byImage = await post(base, '/v1/retrieve/by-image', { gallery: 'captions', image: imgs[0], k: 3, rerank: 5 });
     expect(byImage.status).toBe(200);
     expect(byImage.json.results).toHaveLength(3);

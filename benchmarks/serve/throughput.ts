@@ -69,6 +69,7 @@ async function main(): Promise<void> {
   const seconds = Number(f.get('seconds') ?? 20);
   const connections = Number(f.get('connections') ?? 32);
   const requests = Number(f.get('requests') ?? 10_000);
+  const soakConnections = Number(f.get('soak-connections') ?? connections);
   const out = f.get('out') ?? 'benchmarks/results/serve-throughput.json';
   const serve = await readServeConfig(config);
   const gallery = Object.keys(serve.galleries)[0];
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
       const entry: Record<string, unknown> = { retrieve, caption };
       if (batching) {
         const before = rssMbOf(s.child.pid as number);
-        const soak = await load(`${s.base}/v1/retrieve`, { gallery, text: 'two blue circles', k: 10 }, { connections, amount: requests });
+        const soak = await load(`${s.base}/v1/retrieve`, { gallery, text: 'two blue circles', k: 10 }, { connections: soakConnections, amount: requests });
         const after = rssMbOf(s.child.pid as number);
         entry.soak = { requests, ...soak, rssBeforeMb: before, rssAfterMb: after, rssGrowth: after / before - 1 };
         process.stderr.write(`soak: ${requests} requests, RSS ${before.toFixed(0)} → ${after.toFixed(0)} MB\n`);

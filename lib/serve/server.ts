@@ -6,6 +6,7 @@
 import { timingSafeEqual } from 'crypto';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
+import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { imageHeader } from '../data/media/image';
@@ -25,6 +26,31 @@ function imageBytes(field: string, s: unknown): Uint8Array {
   const clean = body.replace(/\s+/g, '');
   if (clean.length % 4 === 1 || !BASE64.test(clean)) throw new UniAdapterError('ERR_ARG', `${field} is not valid base64`);
   return Buffer.from(clean, 'base64');
+}
+
+/**
+ * A multipart/form-data request as the JSON body the route's schema validates: the file part `image`
+ * becomes its base64 text, other parts are fields (integers and booleans parsed where the schema says
+ * so; an array field may repeat).
+ */
+async function multipartBody(req: FastifyRequest, schema: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const props = (schema.properties ?? {}) as Record<string, { type?: string }>;
+  const out: Record<string, unknown> = {};
+  for await (const part of req.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'image' || !props.image) throw new UniAdapterError('ERR_ARG', `unexpected file field '${part.fieldname}' (the image goes in a file field named 'image')`);
+      out.image = (await part.toBuffer()).toString('base64');
+      continue;
+    }
+    const name = part.fieldname;
+    const value = String(part.value);
+    const type = props[name]?.type;
+    if (type === 'integer' && /^-?\d+$/.test(value)) out[name] = Number(value);
+    else if (type === 'boolean' && (value === 'true' || value === 'false')) out[name] = value === 'true';
+    else if (type === 'array') out[name] = [...((out[name] as string[] | undefined) ?? []), value];
+    else out[name] = value;
+  }
+  return out;
 }
 
 interface Route {
@@ -232,12 +258,19 @@ export function buildServer(options: ServerOptions): RunningServer {
     latency.observe({ route }, reply.elapsedTime / 1000);
   });
 
+  void app.register(multipart, { limits: { fileSize: config.limits.bodyBytes, files: 1, fields: 32, fieldSize: 1_000_000 } });
   const table = routes(get, config);
   for (const r of table) {
+    const takesUpload = !!(r.body?.properties as Record<string, unknown> | undefined)?.image;
     app.route({
       method: r.method,
       url: r.url,
       schema: r.body ? { body: r.body } : undefined,
+      preValidation: async (req) => {
+        if (!req.isMultipart()) return;
+        if (!takesUpload) throw new UniAdapterError('ERR_UNSUPPORTED', `${r.url} takes a JSON body`);
+        req.body = await multipartBody(req, r.body as Record<string, unknown>);
+      },
       preHandler: async (req) => {
         if (config.token && (r.write || config.protectReads) && !bearerOk(req.headers.authorization, config.token)) {
           throw new UniAdapterError('ERR_AUTH', 'this endpoint needs Authorization: Bearer <token>');
