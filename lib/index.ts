@@ -66,7 +66,7 @@ export { decodeImage } from './data/media/image';
 export { readVideoFrames, probeVideo } from './data/media/video';
 export { GalleryStore, type StoreItem, type StoreHit, type StoreInfo, type CreateStoreOptions, type VectorSearchOptions, type MetadataValue } from './store/gallery-store';
 export { createStoreFor, ingestMedia, ingestTexts, storeFingerprint, type MediaItem, type IngestOptions, type TextItem, type TextIngestOptions } from './store/store-ingest';
-export { searchStoreByText, searchStoreByImage, type StoreSearchOptions, type ImageStoreSearchOptions, type StoreResult } from './store/store-search';
+export { searchStoreByText, searchStoreByImage, type StoreQueryOptions, type StoreSearchOptions, type ImageStoreSearchOptions, type StoreResult } from './store/store-search';
 export type { TokenStorage } from './store/token-codec';
 export { createService, type Service, type RetrieveRequest, type ImageRetrieveRequest, type AnswerRequest, type CaptionRequest, type GalleryWrite } from './serve/service';
 export { buildServer, type RunningServer, type ServerOptions } from './serve/server';

@@ -59,6 +59,7 @@ describe('pack, install, load (in a temporary copy)', () => {
     expect(files).toContain('CMakeLists.txt');
     expect(files).toContain('binding.gyp');
     expect(files).toContain('scripts/build-config.js');
+    expect(files).toEqual(expect.arrayContaining(['lib/serve/page/index.html', 'lib/serve/page/app.js'])); // the service's search page
     expect(files.some((f) => f.startsWith('test/'))).toBe(false);
     tarball = path.join(tmp, out[0].filename);
     expect(fs.existsSync(tarball)).toBe(true);

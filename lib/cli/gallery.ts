@@ -205,8 +205,9 @@ export const command: Command = {
           if (json) writeJson(io, info);
           else {
             const m = info.manifest;
+            const inputs = m.kind === 'text' ? `token ids of ${m.textLength}` : `tokens ${m.tokens} [${m.frames}, ${m.tokensPerFrame}, ${m.width}]`;
             io.stdout.write(
-              `${dir}: ${info.items} ${m.kind}s, ITC ${m.embedDim}-d, tokens ${m.tokens} [${m.frames}, ${m.tokensPerFrame}, ${m.width}], ` +
+              `${dir}: ${info.items} ${m.kind}s, ITC ${m.embedDim}-d, ${inputs}, ` +
                 `${info.indexed ? 'ANN index' : 'exact search (no index)'}, table ${(info.bytes.table / 1e6).toFixed(1)} MB, tokens ${(info.bytes.tokens / 1e6).toFixed(1)} MB\n`
             );
           }

@@ -34,6 +34,32 @@ export interface RerankOptions {
   onProgress?: (pairsDone: number, pairsTotal: number) => void;
 }
 
+/**
+ * Drops the padding columns that no row of the call attends to: retrieval texts are padded to 35
+ * tokens (BLIP), most queries are far shorter, and the masked positions change no unmasked output, so
+ * the ITM head's work shrinks with the call's longest text.
+ */
+function trimPadding(inputIds: HostTensor, attentionMask: HostTensor): { inputIds: HostTensor; attentionMask: HostTensor } {
+  const [rows, width] = inputIds.shape;
+  const mask = attentionMask.data as BigInt64Array | Int32Array | Float32Array;
+  let used = 1;
+  for (let r = 0; r < rows; r++) {
+    for (let c = width - 1; c >= used; c--) {
+      if (Number(mask[r * width + c]) !== 0) {
+        used = c + 1;
+        break;
+      }
+    }
+  }
+  if (used === width) return { inputIds, attentionMask };
+  const cut = (t: HostTensor): HostTensor => {
+    const out = new (t.data.constructor as new (n: number) => typeof t.data)(rows * used);
+    for (let r = 0; r < rows; r++) (out as BigInt64Array).set((t.data as BigInt64Array).subarray(r * width, r * width + used), r * used);
+    return { dtype: t.dtype, shape: [rows, used], data: out };
+  };
+  return { inputIds: cut(inputIds), attentionMask: cut(attentionMask) };
+}
+
 /** Rows of in-memory embeddings (a Gallery, or the query images of a search). */
 export function mediaRowsOf(media: MediaTokens): MediaRows {
   return async (indices) => ({
@@ -71,9 +97,10 @@ export async function itmMatchLogits(
     const local = new Map(items.map((item, i) => [item, i]));
     const textIndex = slice.map((p) => p % Q);
     const rows = await media(items);
+    const { inputIds, attentionMask } = trimPadding(selectRows(texts.inputIds, textIndex), selectRows(texts.attentionMask, textIndex));
     const r = await model.itm({
-      inputIds: selectRows(texts.inputIds, textIndex),
-      attentionMask: selectRows(texts.attentionMask, textIndex),
+      inputIds,
+      attentionMask,
       imageTokens: rows.tokens,
       pairImage: int64(slice.map((p) => local.get(Math.floor(p / Q)) as number), [slice.length]),
       textFeatures: options.pfa && texts.features ? selectRows(texts.features, textIndex) : undefined,

@@ -20,11 +20,11 @@ import { preCaption } from '../text/pre-text';
 import type { BlipTokenizer } from '../text/tokenizer';
 import type { GalleryStore, MetadataValue, StoreHit } from './gallery-store';
 
-export interface StoreSearchOptions {
-  tokenizer: BlipTokenizer;
+/** What every store search takes: ranking sizes, the ITC weight, the filter and the index settings. */
+export interface StoreQueryOptions {
   /** Results per query (default 10). */
   k?: number;
-  /** Shortlist re-scored by ITM (default max(k, 16)); 0 returns the ITC ranking. */
+  /** Shortlist re-scored by ITM (default max(k, 16)); 0 returns the ITC ranking (image queries over a media store always do). */
   rerank?: number;
   beta?: number;
   /** LanceDB SQL filter on the metadata columns. */
@@ -34,21 +34,16 @@ export interface StoreSearchOptions {
   /** IVF partitions probed and refine factor (see VectorSearchOptions). */
   nprobes?: number;
   refineFactor?: number;
+}
+
+export interface StoreSearchOptions extends StoreQueryOptions {
+  tokenizer: BlipTokenizer;
   pfa?: boolean;
   normalize?: boolean;
   maxLength?: number;
 }
 
-export interface ImageStoreSearchOptions {
-  /** Results per query (default 10). */
-  k?: number;
-  /** Text stores: shortlist re-scored by ITM (default max(k, 16)); 0 (and media stores) rank by ITC. */
-  rerank?: number;
-  beta?: number;
-  where?: string;
-  exact?: boolean;
-  nprobes?: number;
-  refineFactor?: number;
+export interface ImageStoreSearchOptions extends StoreQueryOptions {
   /** Queries are videos (paths or frame lists) instead of images. */
   kind?: 'image' | 'video';
   frames?: number;
