@@ -8,12 +8,23 @@ import type { MemoryStats } from './types';
 
 const MB = 1024 * 1024;
 
-function statusKb(field: string): number | undefined {
+/** A field of /proc/self/status in kB (Linux), or undefined. */
+export function statusKb(field: string): number | undefined {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'));
     return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Resets the process's resident high-water mark (Linux: /proc/self/clear_refs); false where it cannot. */
+export function resetPeakRss(): boolean {
+  try {
+    fs.writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -25,13 +36,7 @@ export interface PeakRssProbe {
 /** Starts measuring the peak resident memory from now on. */
 export function startPeakRss(): PeakRssProbe {
   const rssBeforeMb = process.memoryUsage.rss() / MB;
-  let scope: MemoryStats['scope'] = 'process';
-  try {
-    fs.writeFileSync('/proc/self/clear_refs', '5');
-    scope = statusKb('VmHWM') !== undefined ? 'benchmark' : 'process';
-  } catch {
-    scope = 'process';
-  }
+  const scope: MemoryStats['scope'] = resetPeakRss() && statusKb('VmHWM') !== undefined ? 'benchmark' : 'process';
   return {
     stop(): MemoryStats {
       const hwm = scope === 'benchmark' ? statusKb('VmHWM') : undefined;

@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const b = results.batching as Record<string, Record<string, number>>;
   const n = results.noBatching as Record<string, Record<string, number>>;
   const ratios = { retrieve: b.retrieve.requestsPerSecond / n.retrieve.requestsPerSecond, caption: b.caption.requestsPerSecond / n.caption.requestsPerSecond };
-  writeReport(out, { benchmark: 'serve-throughput', settings: { config, seconds, connections, requests, gallery }, machine: m, results, batchingSpeedup: ratios });
+  await writeReport(out, { benchmark: 'serve-throughput', settings: { config, seconds, connections, requests, gallery }, machine: m, results, batchingSpeedup: ratios });
   process.stderr.write(`batching speed-up: retrieve ×${ratios.retrieve.toFixed(2)}, caption ×${ratios.caption.toFixed(2)}\nreport: ${out}\n`);
 }
 

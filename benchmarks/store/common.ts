@@ -1,8 +1,13 @@
 /** What the gallery-store benchmarks share: a seeded generator, resident memory, percentiles, the report. */
 import * as fs from 'fs';
 import * as path from 'path';
+import { writeFileAtomic } from '../../lib/io/atomic';
 import { describeMachine } from '../machine';
+import { resetPeakRss, statusKb } from '../memory';
+import { nowMs } from '../timing';
 import type { MachineDescription } from '../types';
+
+export { nowMs, resetPeakRss };
 
 /** A seeded uniform generator in [0, 1) (LCG) and standard normals from it (Box–Muller). */
 export function generator(seed: number): { uniform: () => number; normal: () => number } {
@@ -31,23 +36,9 @@ export function normalize(v: Float32Array): Float32Array {
   return v;
 }
 
-function statusMb(field: string): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** Resident memory now and its high-water mark since the last reset, in MiB (Linux). */
+/** Resident memory now and its high-water mark since the last reset, in MiB (Linux; NaN elsewhere). */
 export function rssMb(): { rss: number; peak: number } {
-  return { rss: statusMb('VmRSS'), peak: statusMb('VmHWM') };
-}
-
-/** Resets the high-water mark (Linux: /proc/self/clear_refs), so `rssMb().peak` covers what follows. */
-export function resetPeakRss(): void {
-  try {
-    fs.writeFileSync('/proc/self/clear_refs', '5');
-  } catch {
-    // not Linux: the peak stays the process's
-  }
+  return { rss: (statusKb('VmRSS') ?? NaN) / 1024, peak: (statusKb('VmHWM') ?? NaN) / 1024 };
 }
 
 /** Nearest-rank percentile of latencies. */
@@ -58,10 +49,6 @@ export function percentile(samples: readonly number[], p: number): number {
 
 export function latency(samples: readonly number[]): { samples: number; p50Ms: number; p99Ms: number; meanMs: number } {
   return { samples: samples.length, p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99), meanMs: samples.reduce((a, b) => a + b, 0) / samples.length };
-}
-
-export function nowMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 /** Bytes under a folder. */
@@ -79,11 +66,10 @@ export async function machine(): Promise<MachineDescription> {
   return describeMachine([512, 1024, 2048], 'cpu');
 }
 
-export function writeReport(file: string, report: unknown): void {
+/** Writes the JSON report atomically (rewritten after each stage, so a stopped run leaves what it measured). */
+export async function writeReport(file: string, report: unknown): Promise<void> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(report, null, 1) + '\n');
-  fs.renameSync(tmp, file);
+  await writeFileAtomic(file, Buffer.from(JSON.stringify(report, null, 1) + '\n'));
 }
 
 /** `--name value` flags. */

@@ -217,11 +217,11 @@ async function main(): Promise<void> {
   const m = await machine();
   process.stderr.write(`machine: ${m.cpu.model}, ${m.cpu.logicalCores} cores, fp32 matmul ${m.practicalPeakGflops.toFixed(1)} GFLOP/s\n`);
   const built = await build(dir, o);
-  writeReport(out, { benchmark: 'store-scale', partial: true, settings: o, machine: m, build: built });
+  await writeReport(out, { benchmark: 'store-scale', partial: true, settings: o, machine: m, build: built });
   const exact = child('exact', dir);
-  writeReport(out, { benchmark: 'store-scale', partial: true, settings: o, machine: m, build: built, exact });
+  await writeReport(out, { benchmark: 'store-scale', partial: true, settings: o, machine: m, build: built, exact });
   const search = child('ann', dir);
-  writeReport(out, { benchmark: 'store-scale', settings: o, machine: m, build: built, exact, search });
+  await writeReport(out, { benchmark: 'store-scale', settings: o, machine: m, build: built, exact, search });
   process.stderr.write(`report: ${out}\n`);
   if (!f.has('keep')) fs.rmSync(path.dirname(dir), { recursive: true, force: true });
 }

@@ -101,13 +101,13 @@ async function main(): Promise<void> {
       const dir = path.join(root, encoding);
       const built = await ingest(dir, encoding, o.items, pool);
       results[encoding] = { ...built, ...(await query(dir, model, o)) };
-      writeReport(out, { benchmark: 'store-tokens', partial: true, settings: o, machine: m, rssWithModelMb: modelRss, results });
+      await writeReport(out, { benchmark: 'store-tokens', partial: true, settings: o, machine: m, rssWithModelMb: modelRss, results });
       fs.rmSync(dir, { recursive: true, force: true });
     }
   } finally {
     await model.dispose();
   }
-  writeReport(out, { benchmark: 'store-tokens', settings: o, machine: m, rssWithModelMb: modelRss, results });
+  await writeReport(out, { benchmark: 'store-tokens', settings: o, machine: m, rssWithModelMb: modelRss, results });
   process.stderr.write(`report: ${out}\n`);
 }
 

@@ -211,7 +211,7 @@ export function buildServer(options: ServerOptions): RunningServer {
   const nativeSeconds = new Histogram({ name: 'uniadapter_batch_seconds', help: 'Time of one batched call (native work and its I/O), by operation', labelNames: ['operation'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
   let service: Service | undefined;
   let loadError: unknown;
-  const queue = new Gauge({
+  new Gauge({
     name: 'uniadapter_queue_depth',
     help: 'Requests waiting for a batch, by operation',
     labelNames: ['operation'],
@@ -220,7 +220,6 @@ export function buildServer(options: ServerOptions): RunningServer {
       for (const [op, n] of Object.entries(service?.queueDepth() ?? {})) this.set({ operation: op }, n);
     },
   });
-  void queue;
   const ready = options.load({
     batch: (op, n, s) => {
       batchSize.observe({ operation: op }, n);

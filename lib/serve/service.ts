@@ -19,7 +19,6 @@ import { answerQuestions } from '../inference/answer';
 import { captionImages } from '../inference/caption';
 import { writeFileAtomic } from '../io/atomic';
 import type { CaptionModel } from '../model/caption-model';
-import type { RetrievalModel } from '../model/retrieval-model';
 import type { VqaModel } from '../model/vqa-model';
 import { defaultThreads, setThreads } from '../native/runtime-info';
 import { ModelSession } from '../session/model-session';
@@ -178,8 +177,10 @@ export async function createService(config: ServeConfig, options: { log?: (line:
       log(`${task}: model loaded${spec.adapter ? ` with ${path.basename(spec.adapter)}` : ''}`);
     }
     const retrieval = sessions.retrieval?.modelFor('retrieval');
+    if (!retrieval && Object.keys(config.galleries).length > 0) throw new UniAdapterError('ERR_CONFIG', 'galleries need a retrieval model (models.retrieval)');
+    const fingerprint = retrieval ? await storeFingerprint(retrieval) : undefined;
     for (const [name, dir] of Object.entries(config.galleries)) {
-      readers.set(name, await GalleryStore.open(dir, { fingerprint: await storeFingerprint(retrieval as RetrievalModel) }));
+      readers.set(name, await GalleryStore.open(dir, { fingerprint }));
       log(`gallery ${name}: ${await (readers.get(name) as GalleryStore).size()} items (${dir})`);
     }
   } catch (e) {
@@ -187,8 +188,7 @@ export async function createService(config: ServeConfig, options: { log?: (line:
     throw e;
   }
   const { limits } = config;
-  const tokenizerOf = (task: ServedTask) => (sessions[task] as ModelSession).tokenizer;
-  const need = <T extends ServedTask>(task: T) => {
+  const need = (task: ServedTask) => {
     const s = sessions[task];
     if (!s) throw new UniAdapterError('ERR_NOT_FOUND', `this service has no ${task} model (configure models.${task})`);
     return s;
@@ -202,8 +202,8 @@ export async function createService(config: ServeConfig, options: { log?: (line:
     if (!r) throw new UniAdapterError('ERR_NOT_FOUND', `no gallery '${name}' (this service has: ${[...readers.keys()].join(', ') || 'none'})`);
     return r;
   };
-  const writerOf = (name: string): Promise<GalleryStore> => {
-    if (!readers.has(name)) return storeOf(name);
+  const writerOf = async (name: string): Promise<GalleryStore> => {
+    if (!readers.has(name)) await storeOf(name); // throws the name's ERR_ARG / ERR_NOT_FOUND
     let w = writers.get(name);
     if (!w) {
       w = GalleryStore.open(config.galleries[name], { write: true });

@@ -369,9 +369,12 @@ export class GalleryStore {
     this.requireWriter();
     if (ids.length === 0) return 0;
     const before = await this.table.countRows();
-    const stored = await this.storedIds();
     for (let i = 0; i < ids.length; i += 10_000) await this.table.delete(`id IN (${ids.slice(i, i + 10_000).map(sqlString).join(', ')})`);
-    for (const id of ids) stored.delete(id);
+    // Only a set already read needs updating; one read later sees the table without these ids.
+    if (this.idSet) {
+      const stored = await this.idSet;
+      for (const id of ids) stored.delete(id);
+    }
     return before - (await this.table.countRows());
   }
 

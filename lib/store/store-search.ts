@@ -66,6 +66,14 @@ export interface StoreResult {
 /** Pairs per native ITM call: bounds the tokens held at once to this many items. */
 const PAIRS_PER_CALL = 64;
 
+/** Equal-length rows one after another (the data of a [rows, …] tensor). */
+function stacked<T extends Float32Array | Int32Array>(rows: readonly T[], Rows: new (n: number) => T): T {
+  const per = rows.length ? rows[0].length : 0;
+  const out = new Rows(rows.length * per);
+  rows.forEach((r, i) => out.set(r, i * per));
+  return out;
+}
+
 function resultOf(h: StoreHit, score: number, itm?: number): StoreResult {
   const r: StoreResult = { id: h.id, score, itc: h.itc, metadata: h.metadata };
   if (itm !== undefined) r.itm = itm;
@@ -129,10 +137,7 @@ function storedMediaRows(model: RetrievalModel, store: GalleryStore, items: read
     }
     const out: MediaTokens = { tokens };
     if (pfa) {
-      const per = m.frames * m.embedDim;
-      const frames = new Float32Array(hits.length * per);
-      hits.forEach((h, i) => frames.set(h.frameFeatures as Float32Array, i * per));
-      out.frameFeatures = { dtype: 'float32', shape: [hits.length, m.frames, m.embedDim], data: frames };
+      out.frameFeatures = { dtype: 'float32', shape: [hits.length, m.frames, m.embedDim], data: stacked(hits.map((h) => h.frameFeatures as Float32Array), Float32Array) };
     }
     return out;
   };
@@ -200,19 +205,12 @@ export async function searchStoreByImage(model: RetrievalModel, store: GallerySt
   const { items, index } = unionOf(lists);
   const L = store.manifest.textLength as number;
   const N = items.length;
-  const ids = new Int32Array(N * L);
-  const mask = new Int32Array(N * L);
-  items.forEach((h, i) => {
-    ids.set(h.inputIds as Int32Array, i * L);
-    mask.set(h.attentionMask as Int32Array, i * L);
-  });
+  const ids = stacked(items.map((h) => h.inputIds as Int32Array), Int32Array);
+  const mask = stacked(items.map((h) => h.attentionMask as Int32Array), Int32Array);
   const textRows: TextRows = { inputIds: int64(ids, [N, L]), attentionMask: int64(mask, [N, L]) };
   const pfa = kind === 'video' && (options.pfa ?? model.config.petl.pfa !== 'off');
   if (pfa) {
-    const E = store.manifest.embedDim;
-    const features = new Float32Array(N * E);
-    items.forEach((h, i) => features.set(h.features as Float32Array, i * E));
-    textRows.features = { dtype: 'float32', shape: [N, E], data: features };
+    textRows.features = { dtype: 'float32', shape: [N, store.manifest.embedDim], data: stacked(items.map((h) => h.features as Float32Array), Float32Array) };
   }
   let tokens = e.tokens as HostTensor;
   if (tokens.shape.length === 3) tokens = { ...tokens, shape: [tokens.shape[0], 1, ...tokens.shape.slice(1)] };

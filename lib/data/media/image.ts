@@ -37,6 +37,13 @@ export interface DecodeOptions {
  */
 const SUPPORTED_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff']);
 
+/** @throws UniAdapterError ERR_IMAGE for a format outside SUPPORTED_FORMATS */
+function checkFormat(format: string | undefined, name: string): asserts format is string {
+  if (!format || !SUPPORTED_FORMATS.has(format)) {
+    throw new UniAdapterError('ERR_IMAGE', `cannot decode image '${name}': ${format ?? 'unknown'} is not supported (use JPEG, PNG, WebP, GIF or TIFF)`);
+  }
+}
+
 type SharpFactory = (input: Buffer, options: SharpOptions) => Sharp;
 let sharpFactory: SharpFactory | undefined;
 
@@ -81,12 +88,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeOpt
   };
   try {
     const meta = await sharp(bytes, inputOptions).metadata();
-    if (!meta.format || !SUPPORTED_FORMATS.has(meta.format)) {
-      throw new UniAdapterError(
-        'ERR_IMAGE',
-        `cannot decode image '${name}': ${meta.format ?? 'unknown'} is not supported (use JPEG, PNG, WebP, GIF or TIFF)`
-      );
-    }
+    checkFormat(meta.format, name);
     if (meta.space === 'cmyk') return await decodeCmyk(sharp(bytes, inputOptions));
     const { data, info } = await sharp(bytes, inputOptions)
       .toColourspace('srgb')
@@ -117,9 +119,7 @@ export async function imageHeader(bytes: Uint8Array, name = '<buffer>'): Promise
   } catch (e) {
     throw new UniAdapterError('ERR_IMAGE', `cannot decode image '${name}': ${String((e as Error)?.message ?? e).split('\n')[0]}`, { cause: e });
   }
-  if (!meta.format || !SUPPORTED_FORMATS.has(meta.format)) {
-    throw new UniAdapterError('ERR_IMAGE', `cannot decode image '${name}': ${meta.format ?? 'unknown'} is not supported (use JPEG, PNG, WebP, GIF or TIFF)`);
-  }
+  checkFormat(meta.format, name);
   if (!meta.width || !meta.height) throw new UniAdapterError('ERR_IMAGE', `cannot decode image '${name}': its header gives no size`);
   return { format: meta.format, width: meta.width, height: meta.height };
 }
