@@ -393,9 +393,9 @@ export class GalleryStore {
    * Builds (or rebuilds) the ANN index on the ITC vectors; searches then use it unless `exact`.
    * 'ivf-flat' (default) keeps the vectors whole in each partition (about √n partitions); 'ivf-pq'
    * compresses them (8 dims per sub-vector by default), for stores whose vectors do not fit the page
-   * cache, and is slow to build here (103 s for 50,000 256-d vectors on 2 cores, against 1.1 s for
-   * IVF-flat). IVF-flat on 1,000,000 256-d vectors: 74 s to build, top-100 in 19.5 ms (p50) at the
-   * default 32 probes with recall@10 0.99 (benchmarks/store/scale.ts). The table is compacted first.
+   * cache, and is far slower to build on 2 cores. IVF-flat on 1,000,000 256-d vectors: see
+   * benchmarks/store/scale.ts and its results (build time, latency and recall per probe count, with the
+   * machine they were measured on). The table is compacted first.
    */
   async createIndex(options: { type?: 'ivf-flat' | 'ivf-pq'; partitions?: number; subVectors?: number } = {}): Promise<void> {
     this.requireWriter();
