@@ -47,7 +47,9 @@ struct Capture {
 
 }  // namespace
 
-RetrievalModel::RetrievalModel(const TaskConfig& c) : TaskModel(c) {
+RetrievalModel::RetrievalModel(const TaskConfig& c) : RetrievalModel(c, Unfinished{}) { finish_construction(); }
+
+RetrievalModel::RetrievalModel(const TaskConfig& c, Unfinished) : TaskModel(c) {
   auto& r = *root_;
   visual_encoder = r.register_module("visual_encoder", VisionTransformer(c.vision));
   text_encoder = r.register_module("text_encoder", BertModel(c.text));
@@ -82,8 +84,11 @@ RetrievalModel::RetrievalModel(const TaskConfig& c) : TaskModel(c) {
   text_queue = r.register_buffer("text_queue", torch::randn({c.embed_dim, c.queue_size}));
   idx_queue = r.register_buffer("idx_queue", torch::full({1, c.queue_size}, -100, at::kLong));
   ptr_queue = r.register_buffer("ptr_queue", torch::zeros({1}, at::kLong));
+}
+
+void RetrievalModel::finish_construction() {
   finalize();
-  if (c.momentum_shares_backbone) {
+  if (cfg_.momentum_shares_backbone) {
     torch::NoGradGuard g;
     // The frozen backbone tensors only: PETL modules and whatever trains keep their own momentum copies.
     auto share = [&](const std::string& prefix, nn::Module& main, nn::Module& mom) {
@@ -351,9 +356,25 @@ Result RetrievalModel::train_step(const TensorMap& in, const Options& o) {
   Result out;
   Capture cap{o.get_bool("capture", false), out};
   root_->train(o.get_bool("train", true));
+  torch::Tensor idx = on_device(require_tensor(in, "idx").to(at::kLong)).view({-1, 1});
+  ItcItmLosses l = itc_itm_losses(in, o, idx, out);
+  torch::Tensor loss = l.ita + l.itm;
+  cap("loss", loss);
+  Options stats;
+  if (o.get_bool("backward", true)) stats = backward_and_step(loss, o);
+  stats.set("loss", loss.item<double>());
+  stats.set("lossIta", l.ita.item<double>());
+  stats.set("lossItm", l.itm.item<double>());
+  stats.set("temp", temp.item<double>());
+  out.info = stats;
+  return out;
+}
+
+RetrievalModel::ItcItmLosses RetrievalModel::itc_itm_losses(const TensorMap& in, const Options& o, const torch::Tensor& idx,
+                                                           Result& out) {
+  Capture cap{o.get_bool("capture", false), out};
   torch::Tensor px = as_video(pixels(in, "pixels"));
   torch::Tensor ids = ids_input(in, "input_ids"), mask = ids_input(in, "attention_mask");
-  torch::Tensor idx = on_device(require_tensor(in, "idx").to(at::kLong)).view({-1, 1});
   const int64_t B = px.size(0), T = px.size(1);
   check(ids.size(0) == B && mask.sizes() == ids.sizes() && idx.size(0) == B, kErrShape,
         "train_step: pixels, input_ids, attention_mask and idx must have the same batch size");
@@ -364,7 +385,7 @@ Result RetrievalModel::train_step(const TensorMap& in, const Options& o) {
   const bool pfa = cfg_.petl.pfa != PfaMode::Off && o.get_bool("pfa", T > 1) && T > 1;
   const bool paper = cfg_.petl.pfa == PfaMode::Paper;
 
-  torch::Tensor loss_ita, loss_itm;
+  torch::Tensor loss_ita, loss_itm, image_memory;
   {
     AutocastScope amp(device_, autocast_dtype(), autocast_enabled());
     {
@@ -496,19 +517,11 @@ Result RetrievalModel::train_step(const TensorMap& in, const Options& o) {
     cap("vl_output", vl_output);
     torch::Tensor labels = torch::cat({torch::ones({B}, at::kLong), torch::zeros({2 * B}, at::kLong)}).to(device_);
     loss_itm = torch::cross_entropy_loss(vl_output.to(at::kFloat), labels);
+    image_memory = image_embeds;
   }
-  torch::Tensor loss = loss_ita + loss_itm;
   cap("loss_ita", loss_ita);
   cap("loss_itm", loss_itm);
-  cap("loss", loss);
-  Options stats;
-  if (o.get_bool("backward", true)) stats = backward_and_step(loss, o);
-  stats.set("loss", loss.item<double>());
-  stats.set("lossIta", loss_ita.item<double>());
-  stats.set("lossItm", loss_itm.item<double>());
-  stats.set("temp", temp.item<double>());
-  out.info = stats;
-  return out;
+  return ItcItmLosses{loss_ita, loss_itm, image_memory, ids, mask};
 }
 
 bool RetrievalModel::run_task(const std::string& op, const TensorMap& in, const Options& o, Result& out) {

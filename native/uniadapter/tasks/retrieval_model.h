@@ -13,12 +13,25 @@ class RetrievalModel : public TaskModel {
   explicit RetrievalModel(const TaskConfig& config);
 
  protected:
+  // For a model that registers more modules (pretraining): it calls finish_construction() itself.
+  struct Unfinished {};
+  RetrievalModel(const TaskConfig& config, Unfinished);
+  void finish_construction();
+
   bool run_task(const std::string& op, const TensorMap& in, const Options& o, Result& out) override;
   bool heads_train_with_petl() const override { return true; }
   void apply_initial_values() override;
   void after_load(const std::vector<std::string>& loaded) override;
 
- private:
+  // The ITC (momentum distillation, queues) and ITM (hard negatives) losses of one batch of pairs,
+  // with what a caller may add losses from. idx: [B, 1] on the device (equal ids are positives).
+  struct ItcItmLosses {
+    torch::Tensor ita, itm;
+    torch::Tensor image_tokens;  // [B, T*N, D], the ITM cross-attention memory of the positives
+    torch::Tensor input_ids, attention_mask;
+  };
+  ItcItmLosses itc_itm_losses(const TensorMap& in, const Options& o, const torch::Tensor& idx, Result& out);
+
   struct ImageEmbeds {
     torch::Tensor tokens;      // [B, T, N, D]
     torch::Tensor cls_mean;    // [B, D]

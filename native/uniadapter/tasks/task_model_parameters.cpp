@@ -35,11 +35,11 @@ bool TaskModel::trainable_by_rule(const std::string& name) const {
 void TaskModel::compute_trainable() {
   trainable_names_.clear();
   trainable_.clear();
-  std::vector<bool> decay;
+  std::set<const void*> seen;  // a tensor tied under two names (pretraining) trains once
   for (auto& kv : root_->named_parameters()) {
     const bool t = trainable_by_rule(kv.key());
     kv.value().set_requires_grad(t);
-    if (t) {
+    if (t && seen.insert(kv.value().unsafeGetTensorImpl()).second) {
       trainable_names_.push_back(kv.key());
       trainable_.push_back(kv.value());
     }
@@ -58,10 +58,18 @@ Result TaskModel::state_dict(const Options& o) const {
   const std::string which = o.get_string("which", "all");
   const auto names = o.get_strings("names", {});
   std::set<std::string> wanted(names.begin(), names.end());
+  // Floating tensors in another dtype (a smaller file); integer buffers stay as they are.
+  const std::string cast = o.get_string("dtype", "");
+  const bool casting = !cast.empty();
+  const at::ScalarType cast_to = casting ? parse_float_dtype(cast) : at::kFloat;
   Result r;
   // Snapshots: the bridge hands CPU memory to JS without copying, and parameters change in place.
   auto add = [&](const std::string& n, const torch::Tensor& t) {
     if (!wanted.empty() && !wanted.count(n)) return;
+    if (casting && at::isFloatingType(t.scalar_type())) {
+      r.tensors.emplace_back(n, t.detach().to(torch::kCPU).to(cast_to).clone());
+      return;
+    }
     r.tensors.emplace_back(n, t.device().is_cpu() ? t.detach().clone() : t.detach());
   };
   if (which == "trainable") {
@@ -148,6 +156,7 @@ Result TaskModel::param_info(const Options&) const {
   int64_t total = 0, total_petl = 0, n_trainable = 0, projections = 0;
   std::map<std::string, int64_t> by_group;
   static const std::regex proj(R"((^|\.)(down_proj|up_proj|multi_up_proj|visual_up_proj|visual_down_proj|multi_down_proj|lora_A|lora_B)(\.(weight|bias))?$)");
+  std::set<const void*> counted;  // a tensor tied under two names (pretraining) counts once
   for (const auto& kv : root_->named_parameters()) {
     const std::string& n = kv.key();
     const auto& t = kv.value();
@@ -158,6 +167,7 @@ Result TaskModel::param_info(const Options&) const {
     dtypes.push_back(dtype_name(t.scalar_type()));
     numel.push_back(t.numel());
     trainable.push_back(t.requires_grad() ? 1 : 0);
+    if (!counted.insert(t.unsafeGetTensorImpl()).second) continue;
     by_group[g] += t.numel();
     if (t.requires_grad()) n_trainable += t.numel();
     if (g == "momentum") continue;
