@@ -6,7 +6,7 @@ import { UniAdapterError } from '../errors';
 import type { Device, ModelConfig, PetlConfig, Precision } from './model-config';
 import { presetConfig } from './presets';
 
-export type TrainTask = 'retrieval' | 'video-retrieval' | 'vqa' | 'video-qa' | 'caption';
+export type TrainTask = 'retrieval' | 'video-retrieval' | 'vqa' | 'video-qa' | 'caption' | 'pretrain';
 
 export interface ModelChoice {
   /** A preset backbone ('blip-base', 'blip-large'), adjusted by the fields below. */
@@ -26,7 +26,13 @@ export interface ModelChoice {
 
 /** The model task that trains a training task. */
 export function modelTask(task: TrainTask): ModelConfig['task'] {
+  if (task === 'pretrain') return 'pretrain';
   return task === 'retrieval' || task === 'video-retrieval' ? 'retrieval' : task === 'caption' ? 'caption' : 'vqa';
+}
+
+/** The kind of data a training task reads: pretraining reads image–caption pairs as retrieval does. */
+export function dataTask(task: TrainTask): Exclude<TrainTask, 'pretrain'> {
+  return task === 'pretrain' ? 'retrieval' : task;
 }
 
 export function isVideoTask(task: TrainTask): boolean {

@@ -2,7 +2,8 @@
  * Model configuration as plain data. The same keys cross into the native core (nested objects are
  * flattened with dots), so this file is the typed description of what the core accepts.
  */
-export type Task = 'retrieval' | 'vqa' | 'caption';
+/** A model's task; 'pretrain' is BLIP's pretraining model (ITC + ITM + LM with a tied decoder). */
+export type Task = 'retrieval' | 'vqa' | 'caption' | 'pretrain';
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 export type Precision = 'fp32' | 'bf16' | 'fp16';
 

@@ -17,7 +17,7 @@ const VIT: Record<PresetName, Partial<VisionConfig>> = {
 export const RETRIEVAL_TEXT_LENGTH = 35;
 
 /** Image size of each task in the official configs (video retrieval uses 224). */
-export const DEFAULT_IMAGE_SIZE: Record<Task, number> = { retrieval: 384, vqa: 480, caption: 384 };
+export const DEFAULT_IMAGE_SIZE: Record<Task, number> = { retrieval: 384, vqa: 480, caption: 384, pretrain: 224 };
 
 export interface PresetOptions {
   imageSize?: number;

@@ -8,7 +8,7 @@ import type { TaskDataset } from './datasets/task-dataset';
 import { UniAdapterError } from '../errors';
 import type { CaptionSample, QaSample, RetrievalSample } from './batches';
 import type { MediaLoader } from './media/media-loader';
-import type { TrainTask } from '../config/model-choice';
+import { dataTask, type TrainTask } from '../config/model-choice';
 import type { DataChoice } from './data-choice';
 
 export type TrainSample = RetrievalSample | QaSample | CaptionSample;
@@ -23,7 +23,8 @@ export interface TrainRecord {
   weights: number[];
 }
 
-export async function openTaskDataset(task: TrainTask, data: DataChoice): Promise<TaskDataset> {
+export async function openTaskDataset(trainTask: TrainTask, data: DataChoice): Promise<TaskDataset> {
+  const task = dataTask(trainTask);
   if ('folder' in data) {
     const folder = await openDatasetFolder(data.folder);
     if (!folder.hasTask(task)) {
@@ -64,7 +65,8 @@ export async function readTrainingRecords(task: TrainTask, ds: TaskDataset, onBa
 }
 
 /** Loads one record's pixels and packs it as the sample its batch builder takes. */
-export async function loadSample(task: TrainTask, r: TrainRecord, media: MediaLoader, seed: number): Promise<TrainSample> {
+export async function loadSample(trainTask: TrainTask, r: TrainRecord, media: MediaLoader, seed: number): Promise<TrainSample> {
+  const task = dataTask(trainTask);
   const video = task === 'video-retrieval' || task === 'video-qa';
   const pixels = video ? await media.video(r.media, seed) : await media.image(r.media, seed);
   if (task === 'retrieval' || task === 'video-retrieval') return { pixels, caption: r.text, idx: r.idx };

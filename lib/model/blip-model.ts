@@ -71,8 +71,8 @@ export abstract class BlipModel<Ops extends CommonOps = CommonOps> implements As
   }
 
   /** Tensors of the model (see StateSelection). */
-  async stateDict(which: StateSelection = 'all', names?: string[]): Promise<Record<string, HostTensor>> {
-    return (await this.common.state_dict({}, { which, names })).tensors;
+  async stateDict(which: StateSelection = 'all', names?: string[], options: { dtype?: 'float32' | 'float16' | 'bfloat16' } = {}): Promise<Record<string, HostTensor>> {
+    return (await this.common.state_dict({}, { which, names, dtype: options.dtype })).tensors;
   }
 
   /** Copies named tensors into the model (names as the model has them); see loadWeights for files. */

@@ -2,12 +2,13 @@
 import type { ModelConfig, Task } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import { CaptionModel } from './caption-model';
+import { PretrainModel } from './pretrain-model';
 import { RetrievalModel } from './retrieval-model';
 import { VqaModel } from './vqa-model';
 
-export type TaskModel = RetrievalModel | VqaModel | CaptionModel;
+export type TaskModel = RetrievalModel | VqaModel | CaptionModel | PretrainModel;
 
-const TASKS: readonly Task[] = ['retrieval', 'vqa', 'caption'];
+const TASKS: readonly Task[] = ['retrieval', 'vqa', 'caption', 'pretrain'];
 
 /**
  * The model of `config.task`.
@@ -29,6 +30,8 @@ export async function createModel(config: ModelConfig): Promise<TaskModel> {
       return VqaModel.create(config);
     case 'caption':
       return CaptionModel.create(config);
+    case 'pretrain':
+      return PretrainModel.create(config);
     default:
       throw new UniAdapterError(
         'ERR_CONFIG',

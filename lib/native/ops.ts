@@ -97,7 +97,7 @@ export interface GenerationTensors {
 /** Operations every task model has. */
 export interface CommonOps {
   config: OpSignature<None, None, None, { config: ResolvedModelConfig }>;
-  state_dict: OpSignature<None, { which?: StateSelection; names?: string[] }, Named, None>;
+  state_dict: OpSignature<None, { which?: StateSelection; names?: string[]; dtype?: 'float32' | 'float16' | 'bfloat16' }, Named, None>;
   load_state: OpSignature<Named, { dropMismatched?: boolean }, None, LoadStateInfo>;
   finish_load: OpSignature<None, { loaded: string[] }, None, None>;
   param_info: OpSignature<None, None, None, ParamInfoWire>;
@@ -153,6 +153,16 @@ export interface RetrievalOps extends CommonOps {
     StepOptionFields & { alpha?: number; hardNegatives?: 'sample' | 'argmax'; pfa?: boolean },
     Named,
     StepInfo & { lossIta: number; lossItm: number; temp: number }
+  >;
+}
+
+/** BLIP's pretraining model: the retrieval operations, and a step of ITC + ITM + LM without image ids. */
+export interface PretrainOps extends Omit<RetrievalOps, 'train_step'> {
+  train_step: OpSignature<
+    { pixels: HostTensor; input_ids: HostTensor; attention_mask: HostTensor },
+    StepOptionFields & { alpha?: number; hardNegatives?: 'sample' | 'argmax' },
+    Named,
+    StepInfo & { lossIta: number; lossItm: number; lossLm: number; temp: number }
   >;
 }
 
@@ -217,6 +227,7 @@ export interface UtilityOps {
 /** The operations of each task's model. */
 export interface TaskOps {
   retrieval: RetrievalOps;
+  pretrain: PretrainOps;
   vqa: VqaOps;
   caption: CaptionOps;
 }

@@ -10,6 +10,7 @@ import type { CaptionModel } from '../model/caption-model';
 import { createModel, type TaskModel } from '../model/create-model';
 import type { RetrievalModel } from '../model/retrieval-model';
 import type { VqaModel } from '../model/vqa-model';
+import type { PretrainModel } from '../model/pretrain-model';
 import { BlipTokenizer } from '../text/tokenizer';
 import { loadAdapter, type AdapterMetadata } from '../weights/adapter-file';
 import { loadWeights, type LoadReport } from '../weights/load-weights';
@@ -35,6 +36,7 @@ interface TaskModels {
   retrieval: RetrievalModel;
   vqa: VqaModel;
   caption: CaptionModel;
+  pretrain: PretrainModel;
 }
 
 export class ModelSession implements AsyncDisposable {

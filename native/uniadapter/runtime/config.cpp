@@ -275,8 +275,8 @@ bool PetlConfig::layer_enabled(int64_t index0, int64_t num_layers) const {
 TaskConfig task_config_from_options(const Options& o) {
   TaskConfig c;
   c.task = o.get_string("task", "retrieval");
-  check(c.task == "retrieval" || c.task == "vqa" || c.task == "caption", kErrConfig,
-        "task must be 'retrieval', 'vqa' or 'caption', got '" + c.task + "'");
+  check(c.task == "retrieval" || c.task == "vqa" || c.task == "caption" || c.task == "pretrain", kErrConfig,
+        "task must be 'retrieval', 'vqa', 'caption' or 'pretrain', got '" + c.task + "'");
   c.vision = vision_from(o.sub("vision."), VisionConfig{});
   c.text = text_from(o.sub("text."), TextConfig{});
   c.text.encoder_width = o.get_int("text.encoderWidth", c.vision.width);
