@@ -11,6 +11,7 @@ const loaders: Record<string, () => Command> = {
   golden: () => require('./golden').command,
   params: () => require('./params').command,
   preprocess: () => require('./preprocess').command,
+  pretrain: () => require('./pretrain').command,
   serve: () => require('./serve').command,
   synth: () => require('./synth').command,
   tokenize: () => require('./tokenize').command,

@@ -7,7 +7,7 @@ import * as path from 'path';
 import YAML from 'yaml';
 import { UniAdapterError } from '../errors';
 import { launch } from '../train/launcher';
-import { Trainer } from '../train/trainer';
+import { Trainer, type TrainSummary } from '../train/trainer';
 import type { TrainerConfig } from '../train/trainer-config';
 import { intOption, parseCommandArgs, type Command } from './command';
 import { ProgressLine } from './progress';
@@ -35,6 +35,7 @@ export function readTrainConfig(file: string): TrainerConfig {
   if (raw.weights) raw.weights = rel(raw.weights);
   if (raw.outputDir) raw.outputDir = rel(raw.outputDir);
   if (raw.resume && raw.resume !== 'latest') raw.resume = rel(raw.resume);
+  if (raw.export?.path) raw.export.path = rel(raw.export.path);
   if (raw.data?.folder) raw.data.folder = rel(raw.data.folder);
   if (raw.data?.mediaRoot) raw.data.mediaRoot = rel(raw.data.mediaRoot);
   if (raw.data?.annotations) {
@@ -44,34 +45,60 @@ export function readTrainConfig(file: string): TrainerConfig {
   return raw as TrainerConfig;
 }
 
+export const TRAIN_FLAGS = {
+  config: { type: 'string' },
+  nproc: { type: 'string' },
+  resume: { type: 'string' },
+  'max-steps': { type: 'string' },
+  output: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+type TrainValues = Record<string, string | boolean | undefined>;
+
+/**
+ * Reads the configuration the flags name and applies the flags that override it, or, with --nproc N
+ * outside a launched group, returns the exit code of the N launched processes of `subcommand`.
+ */
+export async function configFromFlags(
+  values: TrainValues,
+  argv: string[],
+  io: Parameters<Command['run']>[1],
+  subcommand: string,
+  usageLine: string
+): Promise<TrainerConfig | number> {
+  if (!values.config) throw new UniAdapterError('ERR_ARG', `--config is required\nusage: ${usageLine}`);
+  const nproc = intOption(values.nproc as string | undefined, 'nproc', 1) as number;
+  if (nproc > 1 && !process.env.WORLD_SIZE) {
+    const rest = argv.filter((a, i) => a !== '--nproc' && argv[i - 1] !== '--nproc' && !a.startsWith('--nproc='));
+    return launch({ nproc, args: [...process.execArgv, process.argv[1], subcommand, ...rest], stdout: io.stdout, stderr: io.stderr });
+  }
+  const config = readTrainConfig(values.config as string);
+  if (values.resume) config.resume = values.resume as string;
+  if (values['max-steps']) config.maxSteps = intOption(values['max-steps'] as string, 'max-steps');
+  if (values.output) config.outputDir = path.resolve(values.output as string);
+  return config;
+}
+
 export const command: Command = {
   name: 'train',
   summary: 'train UniAdapter (or a baseline) from a YAML/JSON configuration; --nproc for data parallel',
   usage,
   async run(argv, io) {
-    const { values } = parseCommandArgs(
-      argv,
-      {
-        config: { type: 'string' },
-        nproc: { type: 'string' },
-        resume: { type: 'string' },
-        'max-steps': { type: 'string' },
-        output: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-      usage,
-      false
-    );
-    if (!values.config) throw new UniAdapterError('ERR_ARG', `--config is required\nusage: ${usage}`);
-    const nproc = intOption(values.nproc as string | undefined, 'nproc', 1) as number;
-    if (nproc > 1 && !process.env.WORLD_SIZE) {
-      const rest = argv.filter((a, i) => a !== '--nproc' && argv[i - 1] !== '--nproc' && !a.startsWith('--nproc='));
-      return launch({ nproc, args: [...process.execArgv, process.argv[1], 'train', ...rest], stdout: io.stdout, stderr: io.stderr });
-    }
-    const config = readTrainConfig(values.config as string);
-    if (values.resume) config.resume = values.resume as string;
-    if (values['max-steps']) config.maxSteps = intOption(values['max-steps'] as string, 'max-steps');
-    if (values.output) config.outputDir = path.resolve(values.output as string);
+    const { values } = parseCommandArgs(argv, TRAIN_FLAGS, usage, false);
+    const config = await configFromFlags(values, argv, io, 'train', usage);
+    if (typeof config === 'number') return config;
+    return (await runTraining(config, values, io)).code;
+  },
+};
+
+/** Runs a training configuration with a progress line and a summary; the exit code and the summary. */
+export async function runTraining(
+  config: TrainerConfig,
+  values: TrainValues,
+  io: Parameters<Command['run']>[1]
+): Promise<{ code: number; summary: TrainSummary }> {
+  {
     const abort = new AbortController();
     const onSignal = () => {
       io.stderr.write('\nuniadapter train: stopping after this step (a checkpoint will be written)\n');
@@ -111,6 +138,7 @@ export const command: Command = {
               `final loss  ${summary.finalLoss.toFixed(4)}`,
               `trainable   ${summary.trainableParameters.toLocaleString('en-US')} of ${summary.totalParameters.toLocaleString('en-US')} parameters`,
               summary.adapter ? `adapter     ${summary.adapter} (${((summary.adapterBytes ?? 0) / 2 ** 20).toFixed(2)} MiB)` : '',
+              summary.weights ? `weights     ${summary.weights} (${((summary.weightsBytes ?? 0) / 2 ** 20).toFixed(2)} MiB)` : '',
               summary.checkpoint ? `checkpoint  ${summary.checkpoint}` : '',
               summary.skippedRecords ? `skipped     ${summary.skippedRecords} bad records` : '',
             ]
@@ -118,10 +146,10 @@ export const command: Command = {
               .join('\n') + '\n'
           );
       }
-      return summary.status === 'aborted' ? 130 : 0;
+      return { code: summary.status === 'aborted' ? 130 : 0, summary };
     } finally {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
     }
-  },
-};
+  }
+}

@@ -7,6 +7,15 @@ export { isVideoTask, modelTask, type ModelChoice, type TrainTask } from '../con
 
 export type { DataChoice } from '../data/data-choice';
 
+/** What a pretraining run writes when it ends: a BLIP checkpoint (see saveWeights). */
+export interface WeightsExport {
+  /** Default: outputDir/model.safetensors. */
+  path?: string;
+  dtype?: 'float32' | 'float16' | 'bfloat16';
+  /** Include the momentum encoders and queues (default true). */
+  momentum?: boolean;
+}
+
 export interface TrainerConfig {
   task: TrainTask;
   model: ModelChoice;
@@ -59,10 +68,12 @@ export interface TrainerConfig {
   maxSteps?: number;
   /** LibTorch intra-op threads (default: as `uniadapter doctor` recommends). */
   threads?: number;
+  /** Pretraining only: the checkpoint it writes at the end (instead of an adapter). */
+  export?: WeightsExport;
 }
 
 export function validateTrainerConfig(c: TrainerConfig): void {
-  const tasks: TrainTask[] = ['retrieval', 'video-retrieval', 'vqa', 'video-qa', 'caption'];
+  const tasks: TrainTask[] = ['retrieval', 'video-retrieval', 'vqa', 'video-qa', 'caption', 'pretrain'];
   if (!tasks.includes(c.task)) throw new UniAdapterError('ERR_CONFIG', `task must be one of ${tasks.join(', ')}, got '${c.task}'`);
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) throw new UniAdapterError('ERR_CONFIG', `batchSize must be a positive integer, got ${c.batchSize}`);
   if (!c.outputDir) throw new UniAdapterError('ERR_CONFIG', 'outputDir is required');
@@ -70,6 +81,9 @@ export function validateTrainerConfig(c: TrainerConfig): void {
   if (!c.data) throw new UniAdapterError('ERR_CONFIG', "'data' is required (a dataset folder or annotation files)");
   if (c.maxTextLength !== undefined && (!Number.isInteger(c.maxTextLength) || c.maxTextLength < 2)) {
     throw new UniAdapterError('ERR_CONFIG', `maxTextLength must be an integer of at least 2 ([CLS] and [SEP]), got ${c.maxTextLength}`);
+  }
+  if (c.export !== undefined && c.task !== 'pretrain') {
+    throw new UniAdapterError('ERR_CONFIG', `'export' is for task 'pretrain' (which writes a whole checkpoint); task '${c.task}' writes an adapter`);
   }
   if (c.maxSteps !== undefined && (!Number.isInteger(c.maxSteps) || c.maxSteps < 1)) throw new UniAdapterError('ERR_CONFIG', 'maxSteps must be a positive integer');
 }

@@ -18,10 +18,12 @@ import type { TaskModel } from '../model/create-model';
 import type { RetrievalModel } from '../model/retrieval-model';
 import type { VqaModel } from '../model/vqa-model';
 import type { CaptionModel } from '../model/caption-model';
+import type { PretrainModel } from '../model/pretrain-model';
 import type { StepStats } from '../model/step-options';
 import { defaultThreads, setThreads } from '../native/runtime-info';
 import { BlipTokenizer } from '../text/tokenizer';
 import { saveAdapter } from '../weights/adapter-file';
+import { saveWeights } from '../weights/save-weights';
 import { captionBatch, retrievalBatch, vqaBatch, type CaptionSample, type QaSample, type RetrievalSample } from '../data/batches';
 import { restoreCheckpoint, saveCheckpoint, type TrainingProgress } from './checkpoint';
 import { MediaLoader } from '../data/media/media-loader';
@@ -83,6 +85,9 @@ export interface TrainSummary {
   checkpoint?: string;
   adapter?: string;
   adapterBytes?: number;
+  /** Pretraining: the BLIP checkpoint written at the end. */
+  weights?: string;
+  weightsBytes?: number;
   trainableParameters: number;
   totalParameters: number;
   skippedRecords: number;
@@ -163,6 +168,14 @@ export class Trainer extends EventEmitter {
         alpha,
         hardNegatives: c.hardNegatives ?? 'sample',
       });
+      return r.stats;
+    }
+    if (model.task === 'pretrain') {
+      const b = retrievalBatch(items as RetrievalSample[], tok, c.maxTextLength ?? RETRIEVAL_TEXT_LENGTH);
+      const r = await (model as PretrainModel).trainStep(
+        { pixels: b.pixels, inputIds: b.inputIds, attentionMask: b.attentionMask },
+        { ...common, alpha, hardNegatives: c.hardNegatives ?? 'sample' }
+      );
       return r.stats;
     }
     if (model.task === 'vqa') return (await (model as VqaModel).trainStep(vqaBatch(items as QaSample[], tok), common)).stats;
@@ -262,7 +275,7 @@ export class Trainer extends EventEmitter {
           const elapsed = (Date.now() - windowStart) / 1000;
           const rate = windowSamples / Math.max(elapsed, 1e-9);
           const parts: Record<string, number> = {};
-          for (const k of ['lossIta', 'lossItm'] as const) if (typeof stats[k] === 'number') parts[k] = stats[k] as number;
+          for (const k of ['lossIta', 'lossItm', 'lossLm'] as const) if (typeof stats[k] === 'number') parts[k] = stats[k] as number;
           const event: StepEvent = {
             step: progress.step,
             epoch,
@@ -272,7 +285,7 @@ export class Trainer extends EventEmitter {
             loss: stats.loss,
             parts,
             lr,
-            alpha: model.task === 'retrieval' ? alpha : undefined,
+            alpha: model.task === 'retrieval' || model.task === 'pretrain' ? alpha : undefined,
             gradNorm: stats.gradNorm,
             skipped: !stats.stepped,
             samplesPerSecond: rate,
@@ -301,7 +314,12 @@ export class Trainer extends EventEmitter {
       if (status === 'max-steps') await writeCheckpoint(progress);
       let adapter: string | undefined;
       let adapterBytes: number | undefined;
-      if (isMain && status !== 'aborted') {
+      let weights: string | undefined;
+      let weightsBytes: number | undefined;
+      if (isMain && status !== 'aborted' && model.task === 'pretrain') {
+        weights = c.export?.path ?? path.join(c.outputDir, 'model.safetensors');
+        weightsBytes = (await saveWeights(model, weights, { dtype: c.export?.dtype, momentum: c.export?.momentum })).bytes;
+      } else if (isMain && status !== 'aborted') {
         adapter = path.join(c.outputDir, 'adapter.safetensors');
         adapterBytes = (await saveAdapter(model, adapter, { step: progress.step })).bytes;
       }
@@ -314,6 +332,8 @@ export class Trainer extends EventEmitter {
         checkpoint: isMain ? latest : undefined,
         adapter,
         adapterBytes,
+        weights,
+        weightsBytes,
         trainableParameters: info.counts.trainable,
         totalParameters: info.counts.total,
         skippedRecords: skipped + loader.skipped.count,

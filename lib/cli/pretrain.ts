@@ -1,0 +1,91 @@
+/**
+ * `uniadapter pretrain --config <file.yaml|json>`: BLIP's pretraining (ITC with momentum distillation
+ * and the queue, ITM with hard negatives, LM with the decoder tied to the text encoder) of a whole
+ * backbone, optionally on a synthetic split it generates first. It writes a BLIP checkpoint
+ * (safetensors) that `loadWeights` reads for retrieval, VQA and captioning, and beside it a manifest:
+ * the configuration, the command and seed that made it, and the file's SHA-256.
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import YAML from 'yaml';
+import { UniAdapterError } from '../errors';
+import { writeFileAtomic } from '../io/atomic';
+import { generateSyntheticDataset } from '../tools/synthetic';
+import type { SyntheticDatasetOptions } from '../tools/synthetic/options';
+import type { TrainerConfig } from '../train/trainer-config';
+import { parseCommandArgs, type Command } from './command';
+import { configFromFlags, runTraining, TRAIN_FLAGS } from './train';
+
+const usage = 'uniadapter pretrain --config <file.yaml|json> [--nproc N] [--resume latest|<checkpoint>] [--max-steps N] [--output <dir>] [--json]';
+
+/** The manifest written next to a pretrained checkpoint. */
+export interface PretrainedManifest {
+  format: 'uniadapter-pretrained/1';
+  weights: string;
+  sha256: string;
+  bytes: number;
+  command: string;
+  seed: number;
+  steps: number;
+  finalLoss: number;
+  seconds: number;
+  /** The configuration file as written (its paths relative to the file). */
+  config: TrainerConfig & { synthetic?: SyntheticDatasetOptions };
+  createdAt: string;
+  library: string;
+}
+
+export const PRETRAINED_MANIFEST_FORMAT = 'uniadapter-pretrained/1';
+
+/** The SHA-256 of a file, hex. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export const command: Command = {
+  name: 'pretrain',
+  summary: "BLIP's pretraining (ITC + ITM + LM, tied decoder) of a whole backbone; writes a BLIP checkpoint for every task",
+  usage,
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, TRAIN_FLAGS, usage, false);
+    const read = await configFromFlags(values, argv, io, 'pretrain', usage);
+    if (typeof read === 'number') return read;
+    const config = read as TrainerConfig & { synthetic?: SyntheticDatasetOptions };
+    if (config.task !== undefined && config.task !== 'pretrain') {
+      throw new UniAdapterError('ERR_CONFIG', `${values.config}: task is '${config.task}'; uniadapter pretrain runs task 'pretrain' (use uniadapter train for the others)`);
+    }
+    config.task = 'pretrain';
+    const { synthetic, ...trainer } = config;
+    if (synthetic) {
+      if (!('folder' in trainer.data)) throw new UniAdapterError('ERR_CONFIG', "'synthetic' needs data.folder: the folder the split is generated into");
+      io.stderr.write(`generating the synthetic pretraining split in ${trainer.data.folder}\n`);
+      await generateSyntheticDataset(trainer.data.folder, { ...synthetic, tasks: ['retrieval'] });
+    }
+    const { code, summary } = await runTraining(trainer, values, io);
+    if (code !== 0 || !summary.weights) return code;
+    if (Number(process.env.RANK ?? 0) !== 0) return code;
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const pkg = require('../../package.json') as { version: string };
+    const manifest: PretrainedManifest = {
+      format: PRETRAINED_MANIFEST_FORMAT,
+      weights: path.basename(summary.weights),
+      sha256: await sha256File(summary.weights),
+      bytes: fs.statSync(summary.weights).size,
+      command: `uniadapter pretrain --config ${path.relative(process.cwd(), path.resolve(values.config as string))}`,
+      seed: trainer.seed ?? 42,
+      steps: summary.steps,
+      finalLoss: summary.finalLoss,
+      seconds: summary.seconds,
+      config: YAML.parse(fs.readFileSync(values.config as string, 'utf8')) as PretrainedManifest['config'],
+      createdAt: new Date().toISOString(),
+      library: `uniadapter ${pkg.version}`,
+    };
+    const manifestPath = summary.weights.replace(/\.safetensors$/, '') + '.json';
+    await writeFileAtomic(manifestPath, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
+    if (!values.json) io.stdout.write(`manifest    ${manifestPath} (sha256 ${manifest.sha256.slice(0, 16)}…)\n`);
+    return code;
+  },
+};
