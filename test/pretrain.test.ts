@@ -1,0 +1,241 @@
+/**
+ * BLIP's pretraining model: its ITC and ITM equal the retrieval model's on the same weights and
+ * batch (with one id per pair, as BLIP_Pretrain's identity targets), its LM loss equals the caption
+ * model's with no prompt, the decoder shares every text-encoder weight but its self-attention, and
+ * `uniadapter pretrain` writes a checkpoint (with a manifest) that every task model loads.
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { PassThrough, Readable } from 'stream';
+import type { ModelConfig, Task } from '../lib/config/model-config';
+import { main } from '../lib/cli';
+import { CaptionModel } from '../lib/model/caption-model';
+import { PretrainModel } from '../lib/model/pretrain-model';
+import { RetrievalModel } from '../lib/model/retrieval-model';
+import { VqaModel } from '../lib/model/vqa-model';
+import { float32, int64, toNumbers, type HostTensor } from '../lib/tensor';
+import { validateTrainerConfig, type TrainerConfig } from '../lib/train/trainer-config';
+import { loadWeights } from '../lib/weights/load-weights';
+import { saveWeights } from '../lib/weights/save-weights';
+import { expectUniAdapterError } from './helpers/expect-error';
+import { tinyConfig } from './helpers/tiny-models';
+
+jest.setTimeout(300_000);
+
+const B = 4;
+const DECODER = { vocabSize: 30524, hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPosition: 64, encoderWidth: 32 };
+
+function config(task: Task, overrides: Partial<ModelConfig> = {}): ModelConfig {
+  return tinyConfig(task, { petl: { method: 'full' }, momentumSharesBackbone: false, decoder: DECODER, queueSize: 8, seed: 11, ...overrides });
+}
+
+function batch() {
+  const ids: number[] = [];
+  for (let b = 0; b < B; b++) ids.push(101, 2000 + 7 * b, 2300 + 3 * b, 2500 + b, 102, ...(b % 2 ? [0] : [2600 + b]));
+  return {
+    pixels: float32(Array.from({ length: B * 3 * 32 * 32 }, (_, i) => Math.sin(i * 0.013) + 0.3 * Math.cos(i * 0.0007)), [B, 3, 32, 32]),
+    inputIds: int64(ids, [B, 6]),
+    attentionMask: int64(ids.map((x) => (x ? 1 : 0)), [B, 6]),
+  };
+}
+
+function maxAbsDiff(a: HostTensor, b: HostTensor): number {
+  const x = toNumbers(a);
+  const y = toNumbers(b);
+  expect(x.length).toBe(y.length);
+  return x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
+}
+
+/** Decoder tensors that are the text encoder's (BLIP_Pretrain ties all but the self-attention). */
+function tiedPairs(names: string[]): Array<[string, string]> {
+  return names
+    .filter((n) => n.startsWith('text_decoder.bert.') && !n.includes('.attention.'))
+    .map((n) => [n, n.replace('text_decoder.bert.', 'text_encoder.')] as [string, string])
+    .filter(([, enc]) => names.includes(enc));
+}
+
+describe('PretrainModel', () => {
+  it("computes the retrieval model's ITC/ITM and the caption model's LM loss on the same weights", async () => {
+    const pre = await PretrainModel.create(config('pretrain'));
+    const ret = await RetrievalModel.create(config('retrieval'));
+    const cap = await CaptionModel.create(config('caption'));
+    try {
+      const weights = await pre.stateDict('all');
+      await ret.loadTensors(weights);
+      await cap.loadTensors(weights);
+      const b = batch();
+      const options = { lr: 0, alpha: 0.4, train: false, update: false, hardNegatives: 'argmax' as const };
+      const p = await pre.trainStep(b, options);
+      const r = await ret.trainStep({ ...b, idx: int64([0, 1, 2, 3], [B]) }, options);
+      const c = await cap.forward({ pixels: b.pixels, captionIds: b.inputIds, captionMask: b.attentionMask, promptLength: 0 });
+      expect(p.stats.lossIta).toBeCloseTo(r.stats.lossIta, 5);
+      expect(p.stats.lossItm).toBeCloseTo(r.stats.lossItm, 5);
+      expect(p.stats.lossLm).toBeCloseTo(c.loss, 5);
+      expect(p.stats.loss).toBeCloseTo(p.stats.lossIta + p.stats.lossItm + p.stats.lossLm, 5);
+      // Not a vacuous match: a language model of random weights over BERT's vocabulary is near ln(30524).
+      expect(p.stats.lossLm).toBeGreaterThan(5);
+    } finally {
+      await Promise.all([pre.dispose(), ret.dispose(), cap.dispose()]);
+    }
+  });
+
+  it('keeps the tied decoder tensors identical to the encoder through training, and counts them once', async () => {
+    const model = await PretrainModel.create(config('pretrain'));
+    try {
+      const info = await model.parameterInfo();
+      const names = info.entries.map((e) => e.name);
+      const pairs = tiedPairs(names);
+      // Embeddings, and per layer cross-attention (query/key/value/output/norm), intermediate and output.
+      expect(pairs.length).toBeGreaterThanOrEqual(5 + DECODER.layers * 12);
+      const numel = new Map(info.entries.map((e) => [e.name, e.numel]));
+      const listed = info.entries.filter((e) => e.group !== 'momentum').reduce((s, e) => s + e.numel, 0);
+      const tiedNumel = pairs.reduce((s, [d]) => s + (numel.get(d) as number), 0);
+      expect(info.counts.trainable).toBeLessThanOrEqual(listed - tiedNumel);
+
+      const before = await model.stateDict('all');
+      for (let step = 0; step < 2; step++) await model.trainStep(batch(), { lr: 5e-3, alpha: 0.4, train: false, hardNegatives: 'argmax' });
+      const after = await model.stateDict('all');
+      for (const [dec, enc] of pairs) {
+        expect([dec, maxAbsDiff(after[dec], after[enc])]).toEqual([dec, 0]);
+      }
+      const changed = (n: string) => maxAbsDiff(before[n], after[n]) > 0;
+      expect(changed('text_encoder.encoder.layer.0.crossattention.self.query.weight')).toBe(true);
+      expect(changed('text_decoder.bert.encoder.layer.0.attention.self.query.weight')).toBe(true);
+      // The self-attention is the decoder's own.
+      expect(maxAbsDiff(after['text_decoder.bert.encoder.layer.0.attention.self.query.weight'], after['text_encoder.encoder.layer.0.attention.self.query.weight'])).toBeGreaterThan(0);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('refuses ids, adapters and a shared momentum backbone with clear errors', async () => {
+    const model = await PretrainModel.create(config('pretrain'));
+    try {
+      const ops = (model as unknown as { ops: { train_step: (i: object, o: object) => Promise<unknown> } }).ops;
+      const b = batch();
+      await expectUniAdapterError(
+        ops.train_step({ pixels: b.pixels, input_ids: b.inputIds, attention_mask: b.attentionMask, idx: int64([0, 0, 1, 1], [B]) }, { lr: 0, alpha: 0.4 }),
+        'ERR_ARG',
+        'idx'
+      );
+    } finally {
+      await model.dispose();
+    }
+    await expectUniAdapterError(PretrainModel.create(config('pretrain', { petl: { method: 'uniadapter', bottleneck: 8 } })), 'ERR_CONFIG', 'full');
+    await expectUniAdapterError(PretrainModel.create(config('pretrain', { momentumSharesBackbone: true })), 'ERR_CONFIG', 'momentumSharesBackbone');
+    await expectUniAdapterError(PretrainModel.create(config('retrieval')), 'ERR_CONFIG', 'pretrain');
+  });
+});
+
+describe('saveWeights of a pretrained model', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uniadapter-pretrain-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('writes a BLIP checkpoint that loads into the retrieval, VQA and caption models with no backbone tensor missing', async () => {
+    const pre = await PretrainModel.create(config('pretrain'));
+    const file = path.join(dir, 'model.safetensors');
+    try {
+      await pre.trainStep(batch(), { lr: 5e-3, alpha: 0.4, train: false, hardNegatives: 'argmax' });
+      const saved = await saveWeights(pre, file, { dtype: 'float16', momentum: false });
+      expect(saved.bytes).toBe(fs.statSync(file).size);
+      const weights = await pre.stateDict('all');
+      for (const task of ['retrieval', 'vqa', 'caption'] as const) {
+        const cfg = task === 'vqa' ? config('vqa', { decoder: { ...DECODER } }) : config(task);
+        const model = task === 'retrieval' ? await RetrievalModel.create(cfg) : task === 'vqa' ? await VqaModel.create(cfg) : await CaptionModel.create(cfg);
+        try {
+          const report = await loadWeights(model, file);
+          const backboneMissing = report.missing.filter((n) => !/_m\.|_queue$|queue_ptr$|^adapters/.test(n));
+          // VQA's answer decoder is not in a pretraining checkpoint (BLIP initializes it from the text encoder).
+          if (task === 'vqa') for (const n of backboneMissing) expect(n).toMatch(/^text_decoder\./);
+          else expect(backboneMissing).toEqual([]);
+          expect(report.mismatched).toEqual([]);
+          const got = await model.stateDict('all', ['visual_encoder.blocks.1.mlp.fc1.weight', 'text_encoder.encoder.layer.1.crossattention.output.dense.weight']);
+          for (const [n, t] of Object.entries(got)) expect([task, n, maxAbsDiff(t, weights[n]) < 2e-3]).toEqual([task, n, true]);
+        } finally {
+          await model.dispose();
+        }
+      }
+    } finally {
+      await pre.dispose();
+    }
+  });
+});
+
+async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
+  const code = await main(args, { stdout, stderr, stdin: Readable.from([]) });
+  return { code, out, err };
+}
+
+describe('uniadapter pretrain', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uniadapter-pretrain-cli-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const yaml = (task = 'pretrain', extra = '') => `
+task: ${task}
+model:
+  config:
+    task: pretrain
+    vision: { imageSize: 32, patchSize: 16, width: 32, depth: 2, heads: 2, mlpHidden: 64 }
+    text: { vocabSize: 30524, hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPosition: 64 }
+    decoder: { vocabSize: 30524, hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPosition: 64, encoderWidth: 32 }
+    petl: { method: full }
+    embedDim: 16
+    queueSize: 8
+    momentum: 0.995
+    momentumSharesBackbone: false
+    backboneInit: variance-preserving
+    seed: 3
+synthetic: { seed: 5, imageSize: 32, numTrainImages: 16, numTestImages: 4, numValImages: 4, captionsPerImage: 1 }
+data: { folder: ./data }
+batchSize: 8
+epochs: 1
+lr: 1.0e-3
+seed: 9
+outputDir: ./run
+export: { dtype: float16, momentum: false }
+${extra}`;
+
+  it('generates its split, trains and writes the checkpoint with a manifest whose checksum is the file', async () => {
+    const cfgFile = path.join(dir, 'pre.yaml');
+    fs.writeFileSync(cfgFile, yaml());
+    const r = await runCli(['pretrain', '--config', cfgFile]);
+    expect({ code: r.code, err: r.code ? r.err : '' }).toEqual({ code: 0, err: '' });
+    const weights = path.join(dir, 'run', 'model.safetensors');
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'run', 'model.json'), 'utf8'));
+    expect(manifest).toMatchObject({ format: 'uniadapter-pretrained/1', weights: 'model.safetensors', seed: 9, steps: 2, bytes: fs.statSync(weights).size });
+    expect(manifest.sha256).toBe(createHash('sha256').update(fs.readFileSync(weights)).digest('hex'));
+    expect(manifest.config.synthetic).toMatchObject({ numTrainImages: 16 });
+    expect(Number.isFinite(manifest.finalLoss)).toBe(true);
+    const model = await CaptionModel.create(config('caption'));
+    try {
+      const report = await loadWeights(model, weights, { strict: false });
+      expect(report.missing.filter((n) => !/_m\.|_queue$|queue_ptr$/.test(n))).toEqual([]);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('rejects another task, and export on a task that writes an adapter', async () => {
+    const cfgFile = path.join(dir, 'wrong.yaml');
+    fs.writeFileSync(cfgFile, yaml('retrieval'));
+    const r = await runCli(['pretrain', '--config', cfgFile]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("uniadapter pretrain runs task 'pretrain'");
+    const c = { task: 'retrieval', model: { preset: 'blip-base' }, data: { folder: dir }, batchSize: 2, outputDir: dir, export: { dtype: 'float16' } } as unknown as TrainerConfig;
+    expect(() => validateTrainerConfig(c)).toThrow(/'export' is for task 'pretrain'/);
+  });
+});
