@@ -136,6 +136,32 @@ describe('saveWeights of a pretrained model', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  it("with tied: 'once' stores each tied tensor once, and the caption model reads the same values as from a full file", async () => {
+    const pre = await PretrainModel.create(config('pretrain'));
+    const full = path.join(dir, 'full.safetensors');
+    const once = path.join(dir, 'once.safetensors');
+    try {
+      await pre.trainStep(batch(), { lr: 5e-3, alpha: 0.4, train: false, hardNegatives: 'argmax' });
+      const a = await saveWeights(pre, full, { momentum: false });
+      const b = await saveWeights(pre, once, { momentum: false, tied: 'once' });
+      const wordEmbeddingBytes = 30524 * 32 * 4;
+      // The decoder's word embeddings (the encoder's, also the LM head's) and its cross-attention and FFN are not stored again.
+      expect(a.bytes - b.bytes).toBeGreaterThan(wordEmbeddingBytes);
+      const models = [await CaptionModel.create(config('caption', { seed: 1 })), await CaptionModel.create(config('caption', { seed: 2 }))];
+      try {
+        const reports = [await loadWeights(models[0], full), await loadWeights(models[1], once)];
+        expect(reports[1].missing).toEqual(reports[0].missing);
+        const [x, y] = [await models[0].stateDict('all'), await models[1].stateDict('all')];
+        for (const n of Object.keys(x)) if (!/_m\.|_queue$|queue_ptr$/.test(n)) expect([n, maxAbsDiff(x[n], y[n])]).toEqual([n, 0]);
+      } finally {
+        await Promise.all(models.map((m) => m.dispose()));
+      }
+      await expectUniAdapterError(saveWeights(pre, once, { tied: 'sometimes' as 'once' }), 'ERR_ARG', 'tied');
+    } finally {
+      await pre.dispose();
+    }
+  });
+
   it('writes a BLIP checkpoint that loads into the retrieval, VQA and caption models with no backbone tensor missing', async () => {
     const pre = await PretrainModel.create(config('pretrain'));
     const file = path.join(dir, 'model.safetensors');
@@ -206,7 +232,7 @@ epochs: 1
 lr: 1.0e-3
 seed: 9
 outputDir: ./run
-export: { dtype: float16, momentum: false }
+export: { dtype: float16, momentum: false, tied: once }
 ${extra}`;
 
   it('generates its split, trains and writes the checkpoint with a manifest whose checksum is the file', async () => {

@@ -7,6 +7,8 @@ export interface ParameterEntry {
   group: string;
   numel: number;
   trainable: boolean;
+  /** The first name of the same tensor when this name is tied to another (pretraining's decoder). */
+  tiedTo?: string;
 }
 
 export interface ParameterCounts {
@@ -40,6 +42,7 @@ export function parseParameterInfo(info: ParamInfoWire): ParameterInfo {
     group: info.groups[i],
     numel: info.numel[i],
     trainable: info.trainable[i] === 1,
+    ...(info.tiedTo?.[i] ? { tiedTo: info.tiedTo[i] } : {}),
   }));
   const c = info.counts ?? {};
   return {

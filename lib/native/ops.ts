@@ -59,6 +59,8 @@ export interface ParamInfoWire {
   dtypes: string[];
   numel: number[];
   trainable: number[];
+  /** Per name: the first name of the same tensor when tied, else ''. */
+  tiedTo?: string[];
   counts: {
     total: number;
     totalWithPetl: number;

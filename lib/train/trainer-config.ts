@@ -14,6 +14,8 @@ export interface WeightsExport {
   dtype?: 'float32' | 'float16' | 'bfloat16';
   /** Include the momentum encoders and queues (default true). */
   momentum?: boolean;
+  /** Tied tensors under each name ('duplicate', default) or once with a map in the header (see saveWeights). */
+  tied?: 'duplicate' | 'once';
 }
 
 export interface TrainerConfig {
@@ -85,5 +87,16 @@ export function validateTrainerConfig(c: TrainerConfig): void {
   if (c.export !== undefined && c.task !== 'pretrain') {
     throw new UniAdapterError('ERR_CONFIG', `'export' is for task 'pretrain' (which writes a whole checkpoint); task '${c.task}' writes an adapter`);
   }
+  if (c.export !== undefined) validateExport(c.export);
   if (c.maxSteps !== undefined && (!Number.isInteger(c.maxSteps) || c.maxSteps < 1)) throw new UniAdapterError('ERR_CONFIG', 'maxSteps must be a positive integer');
+}
+
+function validateExport(e: WeightsExport): void {
+  const known = ['path', 'dtype', 'momentum', 'tied'];
+  if (!e || typeof e !== 'object' || Array.isArray(e)) throw new UniAdapterError('ERR_CONFIG', `export must be a mapping of ${known.join(', ')}`);
+  for (const k of Object.keys(e)) if (!known.includes(k)) throw new UniAdapterError('ERR_CONFIG', `export: unknown key '${k}' (known: ${known.join(', ')})`);
+  if (e.path !== undefined && (typeof e.path !== 'string' || !e.path)) throw new UniAdapterError('ERR_CONFIG', 'export.path must be a non-empty path');
+  if (e.dtype !== undefined && !['float32', 'float16', 'bfloat16'].includes(e.dtype)) throw new UniAdapterError('ERR_CONFIG', `export.dtype must be float32, float16 or bfloat16, got '${String(e.dtype)}'`);
+  if (e.momentum !== undefined && typeof e.momentum !== 'boolean') throw new UniAdapterError('ERR_CONFIG', 'export.momentum must be true or false');
+  if (e.tied !== undefined && e.tied !== 'duplicate' && e.tied !== 'once') throw new UniAdapterError('ERR_CONFIG', `export.tied must be 'duplicate' or 'once', got '${String(e.tied)}'`);
 }

@@ -1,8 +1,8 @@
 /**
  * Writes a model's weights as a BLIP checkpoint in safetensors, under BLIP's own key names (tied
- * tensors under each of their names, as PyTorch's state_dict lists them), so that `loadWeights` reads
- * it into any task model whose modules it covers: a pretraining model's file serves retrieval, VQA and
- * captioning as BLIP's model_base.pth does.
+ * tensors under each of their names, as PyTorch's state_dict lists them, or once), so that
+ * `loadWeights` reads it into any task model whose modules it covers: a pretraining model's file serves
+ * retrieval, VQA and captioning as BLIP's model_base.pth does.
  */
 import * as fs from 'fs';
 import { UniAdapterError } from '../errors';
@@ -21,6 +21,14 @@ export interface SaveWeightsOptions {
    * weights and its queues afresh.
    */
   momentum?: boolean;
+  /**
+   * Tensors tied under several names (the pretraining decoder's embeddings, cross-attention and FFN are
+   * the text encoder's): 'duplicate' writes each name (default, what PyTorch's state_dict holds);
+   * 'once' writes the first name only and records the others in the header's `${TIED_METADATA_KEY}`
+   * entry (a JSON map of name to stored name), which `loadWeights` follows — about half the size of
+   * a small model with BERT's vocabulary.
+   */
+  tied?: 'duplicate' | 'once';
   /** String metadata stored in the file's header. */
   metadata?: Record<string, string>;
 }
@@ -32,19 +40,29 @@ export interface SaveWeightsResult {
 }
 
 const DTYPES: readonly WeightsDType[] = ['float32', 'float16', 'bfloat16'];
+/** Header metadata entry of a file written with `tied: 'once'`. */
+export const TIED_METADATA_KEY = 'uniadapter.tied';
 const QUEUE_BUFFERS = new Set(['image_queue', 'text_queue', 'idx_queue', 'ptr_queue', 'queue_ptr']);
 
 export async function saveWeights(model: BlipModel, path: string, options: SaveWeightsOptions = {}): Promise<SaveWeightsResult> {
   const dtype = options.dtype ?? 'float32';
   if (!DTYPES.includes(dtype)) throw new UniAdapterError('ERR_ARG', `dtype must be one of ${DTYPES.join(', ')}, got '${String(dtype)}'`);
   const keepMomentum = options.momentum ?? true;
+  const tied = options.tied ?? 'duplicate';
+  if (tied !== 'duplicate' && tied !== 'once') throw new UniAdapterError('ERR_ARG', `tied must be 'duplicate' or 'once', got '${String(tied)}'`);
+  if (options.metadata && TIED_METADATA_KEY in options.metadata) throw new UniAdapterError('ERR_ARG', `metadata key '${TIED_METADATA_KEY}' is written by saveWeights itself`);
   const info = await model.parameterInfo();
   const momentum = new Set(info.entries.filter((e) => e.group === 'momentum').map((e) => e.name));
+  const aliases = new Map<string, string>();
+  if (tied === 'once') for (const e of info.entries) if (e.tiedTo) aliases.set(e.name, e.tiedTo);
   const tensors = await model.stateDict('all', undefined, { dtype });
+  const kept = (n: string) => keepMomentum || (!momentum.has(n) && !QUEUE_BUFFERS.has(n));
   const list: Array<[string, HostTensor]> = Object.keys(tensors)
-    .filter((n) => keepMomentum || (!momentum.has(n) && !QUEUE_BUFFERS.has(n)))
+    .filter((n) => kept(n) && !aliases.has(n))
     .sort()
     .map((n) => [n, tensors[n]]);
-  await writeSafetensors(path, list, options.metadata);
+  const tiedMap = Object.fromEntries([...aliases].filter(([n]) => kept(n)).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const metadata = { ...(options.metadata ?? {}), ...(aliases.size ? { [TIED_METADATA_KEY]: JSON.stringify(tiedMap) } : {}) };
+  await writeSafetensors(path, list, Object.keys(metadata).length ? metadata : undefined);
   return { path, bytes: fs.statSync(path).size, tensors: list.length };
 }

@@ -151,12 +151,12 @@ Result TaskModel::load_state(const TensorMap& in, const Options& o) {
 }
 
 Result TaskModel::param_info(const Options&) const {
-  std::vector<std::string> names, groups, shapes, dtypes;
+  std::vector<std::string> names, groups, shapes, dtypes, tied_to;
   std::vector<int64_t> numel, trainable;
   int64_t total = 0, total_petl = 0, n_trainable = 0, projections = 0;
   std::map<std::string, int64_t> by_group;
   static const std::regex proj(R"((^|\.)(down_proj|up_proj|multi_up_proj|visual_up_proj|visual_down_proj|multi_down_proj|lora_A|lora_B)(\.(weight|bias))?$)");
-  std::set<const void*> counted;  // a tensor tied under two names (pretraining) counts once
+  std::map<const void*, std::string> first_name;  // a tensor tied under two names (pretraining) counts once
   for (const auto& kv : root_->named_parameters()) {
     const std::string& n = kv.key();
     const auto& t = kv.value();
@@ -167,7 +167,9 @@ Result TaskModel::param_info(const Options&) const {
     dtypes.push_back(dtype_name(t.scalar_type()));
     numel.push_back(t.numel());
     trainable.push_back(t.requires_grad() ? 1 : 0);
-    if (!counted.insert(t.unsafeGetTensorImpl()).second) continue;
+    const auto seen = first_name.emplace(t.unsafeGetTensorImpl(), n);
+    tied_to.push_back(seen.second ? std::string() : seen.first->second);
+    if (!seen.second) continue;
     by_group[g] += t.numel();
     if (t.requires_grad()) n_trainable += t.numel();
     if (g == "momentum") continue;
@@ -185,6 +187,7 @@ Result TaskModel::param_info(const Options&) const {
   r.info.set("dtypes", dtypes);
   r.info.set("numel", numel);
   r.info.set("trainable", trainable);
+  r.info.set("tiedTo", tied_to);
   r.info.set("counts.total", total);
   r.info.set("counts.totalWithPetl", total + total_petl);
   r.info.set("counts.petl", total_petl);
