@@ -28,11 +28,15 @@ export { RetrievalModel } from './model/retrieval-model';
 export type { ImageEmbeddings, TextEmbeddings, ItmInputs, RetrievalBatch, RetrievalStepOptions, RetrievalStepResult } from './model/retrieval-model';
 export { VqaModel, type VqaBatch, type VqaRankInputs, type VqaRankResult } from './model/vqa-model';
 export { CaptionModel, type CaptionBatch, type CaptionGenerateOptions } from './model/caption-model';
+export { PretrainModel, type PretrainBatch, type PretrainStepOptions, type PretrainStepResult } from './model/pretrain-model';
 export { createModel, type TaskModel } from './model/create-model';
 export type { StepOptions, StepStats } from './model/step-options';
 export type { ParameterInfo, ParameterEntry, ParameterCounts } from './model/parameter-info';
 
 export { loadWeights, type LoadWeightsOptions, type LoadReport } from './weights/load-weights';
+export { saveWeights, TIED_METADATA_KEY, type SaveWeightsOptions, type SaveWeightsResult, type WeightsDType } from './weights/save-weights';
+export { embeddedModel, EMBEDDED_MANIFEST } from './weights/embedded-model';
+export { readVerifiedManifest, sha256File, PRETRAINED_MANIFEST_FORMAT, type PretrainedManifest } from './weights/pretrained-manifest';
 export { openCheckpoint } from './io/checkpoint';
 export type { CheckpointReader, TensorInfo } from './io/checkpoint-reader';
 export { readSafetensors, writeSafetensors, SafetensorsFile } from './io/safetensors';

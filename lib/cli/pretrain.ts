@@ -5,7 +5,6 @@
  * (safetensors) that `loadWeights` reads for retrieval, VQA and captioning, and beside it a manifest:
  * the configuration, the command and seed that made it, and the file's SHA-256.
  */
-import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import YAML from 'yaml';
@@ -13,37 +12,12 @@ import { UniAdapterError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
 import { generateSyntheticDataset } from '../tools/synthetic';
 import type { SyntheticDatasetOptions } from '../tools/synthetic/options';
+import { manifestPathOf, PRETRAINED_MANIFEST_FORMAT, sha256File, type PretrainedManifest } from '../weights/pretrained-manifest';
 import type { TrainerConfig } from '../train/trainer-config';
 import { parseCommandArgs, type Command } from './command';
 import { configFromFlags, runTraining, TRAIN_FLAGS } from './train';
 
 const usage = 'uniadapter pretrain --config <file.yaml|json> [--nproc N] [--resume latest|<checkpoint>] [--max-steps N] [--output <dir>] [--json]';
-
-/** The manifest written next to a pretrained checkpoint. */
-export interface PretrainedManifest {
-  format: 'uniadapter-pretrained/1';
-  weights: string;
-  sha256: string;
-  bytes: number;
-  command: string;
-  seed: number;
-  steps: number;
-  finalLoss: number;
-  seconds: number;
-  /** The configuration file as written (its paths relative to the file). */
-  config: TrainerConfig & { synthetic?: SyntheticDatasetOptions };
-  createdAt: string;
-  library: string;
-}
-
-export const PRETRAINED_MANIFEST_FORMAT = 'uniadapter-pretrained/1';
-
-/** The SHA-256 of a file, hex. */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 export const command: Command = {
   name: 'pretrain',
@@ -83,7 +57,7 @@ export const command: Command = {
       createdAt: new Date().toISOString(),
       library: `uniadapter ${pkg.version}`,
     };
-    const manifestPath = summary.weights.replace(/\.safetensors$/, '') + '.json';
+    const manifestPath = manifestPathOf(summary.weights);
     await writeFileAtomic(manifestPath, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
     if (!values.json) io.stdout.write(`manifest    ${manifestPath} (sha256 ${manifest.sha256.slice(0, 16)}…)\n`);
     return code;

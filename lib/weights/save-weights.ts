@@ -42,6 +42,7 @@ export interface SaveWeightsResult {
 const DTYPES: readonly WeightsDType[] = ['float32', 'float16', 'bfloat16'];
 /** Header metadata entry of a file written with `tied: 'once'`. */
 export const TIED_METADATA_KEY = 'uniadapter.tied';
+const MOMENTUM_MODULE = /^[a-z_]+_m\./;
 const QUEUE_BUFFERS = new Set(['image_queue', 'text_queue', 'idx_queue', 'ptr_queue', 'queue_ptr']);
 
 export async function saveWeights(model: BlipModel, path: string, options: SaveWeightsOptions = {}): Promise<SaveWeightsResult> {
@@ -56,7 +57,8 @@ export async function saveWeights(model: BlipModel, path: string, options: SaveW
   const aliases = new Map<string, string>();
   if (tied === 'once') for (const e of info.entries) if (e.tiedTo) aliases.set(e.name, e.tiedTo);
   const tensors = await model.stateDict('all', undefined, { dtype });
-  const kept = (n: string) => keepMomentum || (!momentum.has(n) && !QUEUE_BUFFERS.has(n));
+  // Buffers of the momentum encoders (position ids) are no parameters: they go with their module's name.
+  const kept = (n: string) => keepMomentum || (!momentum.has(n) && !QUEUE_BUFFERS.has(n) && !MOMENTUM_MODULE.test(n));
   const list: Array<[string, HostTensor]> = Object.keys(tensors)
     .filter((n) => kept(n) && !aliases.has(n))
     .sort()
