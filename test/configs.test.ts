@@ -9,7 +9,9 @@ import { evalModelConfig } from '../lib/evaluation/run-evaluation';
 import { Trainer } from '../lib/train/trainer';
 
 const dir = path.resolve(__dirname, '..', 'configs');
-const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const all = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+/** The paper's downstream tasks; pretrain-*.yaml make backbones. */
+const files = all.filter((f) => !f.startsWith('pretrain-'));
 
 describe('configs/', () => {
   it('has one configuration per task of the paper', () => {
@@ -35,6 +37,21 @@ describe('configs/', () => {
     if (c.task === 'vqa') expect(m.vision.imageSize).toBe(480);
     if (c.task === 'video-retrieval') expect(m.vision.imageSize).toBe(224);
     if (c.task === 'retrieval' || c.task === 'video-retrieval') expect((m.queueSize as number) % c.batchSize).toBe(0);
+  });
+});
+
+describe('configs/pretrain-demo.yaml', () => {
+  it('pretrains the embedded backbone and exports it under models/', async () => {
+    expect(all.filter((f) => f.startsWith('pretrain-'))).toEqual(['pretrain-demo.yaml']);
+    const c = readTrainConfig(path.join(dir, 'pretrain-demo.yaml'));
+    expect(c.task).toBe('pretrain');
+    const m = await resolveConfig(new Trainer(c).modelConfig());
+    expect(m.task).toBe('pretrain');
+    expect(m.petl.method).toBe('full');
+    expect(m.momentumSharesBackbone).toBe(false);
+    expect((m.queueSize as number) % c.batchSize).toBe(0);
+    expect(c.export?.path).toBe(path.resolve(__dirname, '..', 'models', 'demo-blip.safetensors'));
+    expect(c.export).toMatchObject({ dtype: 'float16', momentum: false, tied: 'once' });
   });
 });
 

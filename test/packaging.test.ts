@@ -21,7 +21,7 @@ function run(cmd: string, args: string[], cwd: string): string {
 
 /** The package's sources in a fresh folder (no build/, no prebuilds/), sharing the repository's node_modules. */
 function copyPackage(dest: string): void {
-  const entries = ['package.json', 'package-lock.json', 'README.md', 'CMakeLists.txt', 'binding.gyp', 'tsconfig.json', 'tsconfig.build.json', 'native', 'scripts', 'lib', 'configs'];
+  const entries = ['package.json', 'package-lock.json', 'README.md', 'CMakeLists.txt', 'binding.gyp', 'tsconfig.json', 'tsconfig.build.json', 'native', 'scripts', 'lib', 'configs', 'models'];
   fs.mkdirSync(dest, { recursive: true });
   for (const e of entries) fs.cpSync(path.join(ROOT, e), path.join(dest, e), { recursive: true });
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dest, 'node_modules'), 'dir');
@@ -61,6 +61,7 @@ describe('pack, install, load (in a temporary copy)', () => {
     expect(files).toContain('scripts/build-config.js');
     expect(files).toEqual(expect.arrayContaining(['lib/serve/page/index.html', 'lib/serve/page/app.js'])); // the service's search page
     expect(files.some((f) => f.startsWith('test/'))).toBe(false);
+    expect(files).toEqual(expect.arrayContaining(['models/demo-blip.safetensors', 'models/demo-blip.json'])); // the embedded pretrained backbone
     tarball = path.join(tmp, out[0].filename);
     expect(fs.existsSync(tarball)).toBe(true);
   });
@@ -80,13 +81,17 @@ describe('pack, install, load (in a temporary copy)', () => {
       "    text: { vocabSize: 50, hidden: 32, layers: 1, heads: 2, intermediate: 64, maxPosition: 16 }, petl: { method: 'uniadapter', bottleneck: 8, kvBottleneck: 4 }, embedDim: 8, queueSize: 4 });",
       "  const info = await m.parameterInfo();",
       "  await m.dispose();",
-      "  console.log(JSON.stringify({ binary: u.binarySource(), torch: r.libtorch.version, trainable: info.counts.trainable }));",
+      "  const embedded = await u.embeddedModel();",
+      "  console.log(JSON.stringify({ binary: u.binarySource(), torch: r.libtorch.version, trainable: info.counts.trainable, embedded: embedded.weights, sha256: embedded.manifest.sha256 }));",
       "})().catch((e) => { console.error(e); process.exit(1); });",
     ].join('\n');
     const out = JSON.parse(run(process.execPath, ['-e', script], app).trim().split('\n').pop() as string);
     expect(out.binary.kind).toBe('prebuild');
     expect(out.binary.path).toContain(path.join('node_modules', 'uniadapter', 'prebuilds'));
     expect(out.trainable).toBeGreaterThan(0);
+    // The embedded backbone is installed with the package, and verified against its manifest.
+    expect(out.embedded).toBe(path.join(fs.realpathSync(installed), 'models', 'demo-blip.safetensors'));
+    expect(out.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
   });
 

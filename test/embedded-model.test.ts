@@ -1,0 +1,80 @@
+/**
+ * The embedded default backbone: shipped with its manifest (the configuration, command and seed that
+ * made it, and a checksum that matches the file), at most 25 MB, of the demo's architecture, and a
+ * BLIP checkpoint that each of the demo's task models loads with no backbone tensor missing. A file
+ * that does not match its manifest is refused with the command that rebuilds it.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { demoModelConfig, FULL_PLAN } from '../lib/tools/demo/demo-plan';
+import { CaptionModel } from '../lib/model/caption-model';
+import { RetrievalModel } from '../lib/model/retrieval-model';
+import { VqaModel } from '../lib/model/vqa-model';
+import type { ModelConfig } from '../lib/config/model-config';
+import { EMBEDDED_MANIFEST, embeddedModel } from '../lib/weights/embedded-model';
+import { loadWeights } from '../lib/weights/load-weights';
+import { readVerifiedManifest, sha256File } from '../lib/weights/pretrained-manifest';
+import { expectUniAdapterError } from './helpers/expect-error';
+
+jest.setTimeout(120_000);
+
+describe('the embedded pretrained model', () => {
+  it('matches its manifest, is at most 25 MB and is rebuilt by the command the manifest names', async () => {
+    const { manifest, weights } = await embeddedModel();
+    const size = fs.statSync(weights).size;
+    expect(size).toBe(manifest.bytes);
+    expect(size).toBeLessThanOrEqual(25 * 1024 * 1024);
+    expect(await sha256File(weights)).toBe(manifest.sha256);
+    expect(manifest.command).toBe('uniadapter pretrain --config configs/pretrain-demo.yaml');
+    expect(fs.existsSync(path.join(__dirname, '..', 'configs', 'pretrain-demo.yaml'))).toBe(true);
+    expect(manifest.steps).toBeGreaterThan(0);
+    expect(manifest.seed).toBe(manifest.config.seed);
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { files: string[] };
+    expect(pkg.files).toContain('models');
+  });
+
+  it("has the demo's architecture", async () => {
+    const { manifest } = await embeddedModel();
+    const made = manifest.config.model.config as ModelConfig;
+    const demo = demoModelConfig('retrieval', FULL_PLAN);
+    expect(made.vision).toEqual(demo.vision);
+    expect(made.text).toEqual(demo.text);
+    expect(made.decoder).toEqual(demo.decoder);
+    expect(made.embedDim).toBe(demo.embedDim);
+  });
+
+  it.each(['retrieval', 'vqa', 'caption'] as const)('loads into the demo %s model with no backbone tensor missing', async (task) => {
+    const { weights } = await embeddedModel();
+    const cfg = demoModelConfig(task, FULL_PLAN);
+    const model = task === 'retrieval' ? await RetrievalModel.create(cfg) : task === 'vqa' ? await VqaModel.create(cfg) : await CaptionModel.create(cfg);
+    try {
+      const report = await loadWeights(model, weights);
+      const info = await model.parameterInfo();
+      // The frozen backbone (UniAdapter's own modules, trained or not, are not in a BLIP checkpoint).
+      const frozen = new Set(info.entries.filter((e) => !e.trainable && e.group !== 'momentum' && !/(^|\.)adapters?[._]|video_|kv_adapter/.test(e.name)).map((e) => e.name));
+      expect(frozen.size).toBeGreaterThan(100);
+      expect(report.missing.filter((n) => frozen.has(n))).toEqual([]);
+      expect(report.mismatched).toEqual([]);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('refuses a copy that does not match its manifest, naming the rebuild command', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uniadapter-embedded-'));
+    try {
+      const manifest = path.join(dir, 'demo-blip.json');
+      fs.copyFileSync(EMBEDDED_MANIFEST, manifest);
+      const { manifest: m } = await embeddedModel();
+      const bytes = fs.readFileSync(path.join(path.dirname(EMBEDDED_MANIFEST), m.weights));
+      bytes[bytes.length - 5] ^= 0xff;
+      fs.writeFileSync(path.join(dir, m.weights), bytes);
+      await expectUniAdapterError(readVerifiedManifest(manifest), 'ERR_WEIGHTS', 'does not match its manifest', m.command);
+      fs.rmSync(path.join(dir, m.weights));
+      await expectUniAdapterError(readVerifiedManifest(manifest), 'ERR_WEIGHTS', 'missing');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
