@@ -17,6 +17,8 @@ export interface DemoPlan {
   evalEvery: number;
   /** Test items used by the periodic recall evaluations during training. */
   evalSubset: number;
+  /** Held-out images captioned for the CIDEr-D scores. */
+  captionEvalImages: number;
   seed: number;
 }
 
@@ -31,6 +33,7 @@ export const FULL_PLAN: DemoPlan = {
   lr: 3e-3,
   evalEvery: 140,
   evalSubset: 100,
+  captionEvalImages: 60,
   seed: 1,
 };
 
@@ -46,18 +49,21 @@ export const QUICK_PLAN: DemoPlan = {
   lr: 2e-3,
   evalEvery: 10,
   evalSubset: 24,
+  captionEvalImages: 8,
   seed: 1,
 };
 
 /**
- * The small model: ViT and text transformers of width 128 and depth 4 with BERT's real vocabulary,
- * a variance-preserving random backbone (frozen), UniAdapter r = 64 with key/value adapters r = 16.
+ * The small model: ViT (16-pixel patches) and text transformers of width 128 and depth 4 with BERT's
+ * real vocabulary, the architecture of the embedded pretrained checkpoint (configs/pretrain-demo.yaml;
+ * its backbone is loaded and frozen), UniAdapter r = 64 with key/value adapters r = 16. The positional
+ * embeddings are interpolated to the plan's image size, as BLIP's loader does.
  */
 export function demoModelConfig(task: Task, plan: DemoPlan): ModelConfig {
   const width = 128;
   return {
     task,
-    vision: { imageSize: plan.imageSize, patchSize: plan.imageSize >= 64 ? 16 : 8, width, depth: 4, heads: 4, mlpHidden: 4 * width },
+    vision: { imageSize: plan.imageSize, patchSize: 16, width, depth: 4, heads: 4, mlpHidden: 4 * width },
     text: { vocabSize: 30524, hidden: width, layers: 4, heads: 4, intermediate: 4 * width, maxPosition: 64 },
     decoder: { vocabSize: 30524, hidden: width, layers: 4, heads: 4, intermediate: 4 * width, maxPosition: 64, encoderWidth: width },
     petl: {
