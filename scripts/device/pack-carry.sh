@@ -11,7 +11,7 @@
 # the carried paths, so both are measured.
 #
 # Usage: bash scripts/device/pack-carry.sh [--xz-level N] [--dest DIR]
-#   --xz-level N   compression level of node.xz and app.tar.xz (default 9; the jest rehearsal uses 0)
+#   --xz-level N   compression level of node.xz and app.tar.xz (default 9; the jest rehearsal uses 1: level 0 no longer fits beside the 12 MB embedded model in the working tree)
 #   --dest DIR     where to assemble (default <repo>/.device-carry)
 set -euo pipefail
 
