@@ -7,7 +7,7 @@ import type { ModelConfig, ResolvedModelConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import type { NativeModelHandle } from '../native/addon';
 import { bindModelOps, createNativeModel, type BoundOps } from '../native/dispatch';
-import type { CommonOps, FingerprintInfo, LoadStateInfo, StateSelection } from '../native/ops';
+import type { CommonOps, FingerprintInfo, LoadStateInfo, StateDictDType, StateSelection } from '../native/ops';
 import type { HostTensor, TensorMap } from '../tensor';
 import { parseParameterInfo, type ParameterInfo } from './parameter-info';
 
@@ -71,7 +71,7 @@ export abstract class BlipModel<Ops extends CommonOps = CommonOps> implements As
   }
 
   /** Tensors of the model (see StateSelection). */
-  async stateDict(which: StateSelection = 'all', names?: string[], options: { dtype?: 'float32' | 'float16' | 'bfloat16' } = {}): Promise<Record<string, HostTensor>> {
+  async stateDict(which: StateSelection = 'all', names?: string[], options: { dtype?: StateDictDType } = {}): Promise<Record<string, HostTensor>> {
     return (await this.common.state_dict({}, { which, names, dtype: options.dtype })).tensors;
   }
 

@@ -20,6 +20,8 @@ type Named = Record<string, HostTensor>;
 
 /** all: every tensor; trainable: what the rule trains; adapter: what an adapter file holds; training: what a step changes. */
 export type StateSelection = 'all' | 'trainable' | 'adapter' | 'training';
+/** The element type state_dict casts floating tensors to. */
+export type StateDictDType = 'float32' | 'float16' | 'bfloat16';
 
 export interface StepOptionFields {
   lr: number;
@@ -99,7 +101,7 @@ export interface GenerationTensors {
 /** Operations every task model has. */
 export interface CommonOps {
   config: OpSignature<None, None, None, { config: ResolvedModelConfig }>;
-  state_dict: OpSignature<None, { which?: StateSelection; names?: string[]; dtype?: 'float32' | 'float16' | 'bfloat16' }, Named, None>;
+  state_dict: OpSignature<None, { which?: StateSelection; names?: string[]; dtype?: StateDictDType }, Named, None>;
   load_state: OpSignature<Named, { dropMismatched?: boolean }, None, LoadStateInfo>;
   finish_load: OpSignature<None, { loaded: string[] }, None, None>;
   param_info: OpSignature<None, None, None, ParamInfoWire>;

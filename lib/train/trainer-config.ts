@@ -2,20 +2,16 @@
 import type { ModelChoice, TrainTask } from '../config/model-choice';
 import type { DataChoice } from '../data/data-choice';
 import { UniAdapterError } from '../errors';
+import { WEIGHTS_DTYPES, type SaveWeightsOptions } from '../weights/save-weights';
 
 export { isVideoTask, modelTask, type ModelChoice, type TrainTask } from '../config/model-choice';
 
 export type { DataChoice } from '../data/data-choice';
 
-/** What a pretraining run writes when it ends: a BLIP checkpoint (see saveWeights). */
-export interface WeightsExport {
+/** What a pretraining run writes when it ends: a BLIP checkpoint, with saveWeights' options. */
+export interface WeightsExport extends Pick<SaveWeightsOptions, 'dtype' | 'momentum' | 'tied'> {
   /** Default: outputDir/model.safetensors. */
   path?: string;
-  dtype?: 'float32' | 'float16' | 'bfloat16';
-  /** Include the momentum encoders and queues (default true). */
-  momentum?: boolean;
-  /** Tied tensors under each name ('duplicate', default) or once with a map in the header (see saveWeights). */
-  tied?: 'duplicate' | 'once';
 }
 
 export interface TrainerConfig {
@@ -96,7 +92,7 @@ function validateExport(e: WeightsExport): void {
   if (!e || typeof e !== 'object' || Array.isArray(e)) throw new UniAdapterError('ERR_CONFIG', `export must be a mapping of ${known.join(', ')}`);
   for (const k of Object.keys(e)) if (!known.includes(k)) throw new UniAdapterError('ERR_CONFIG', `export: unknown key '${k}' (known: ${known.join(', ')})`);
   if (e.path !== undefined && (typeof e.path !== 'string' || !e.path)) throw new UniAdapterError('ERR_CONFIG', 'export.path must be a non-empty path');
-  if (e.dtype !== undefined && !['float32', 'float16', 'bfloat16'].includes(e.dtype)) throw new UniAdapterError('ERR_CONFIG', `export.dtype must be float32, float16 or bfloat16, got '${String(e.dtype)}'`);
+  if (e.dtype !== undefined && !WEIGHTS_DTYPES.includes(e.dtype)) throw new UniAdapterError('ERR_CONFIG', `export.dtype must be one of ${WEIGHTS_DTYPES.join(', ')}, got '${String(e.dtype)}'`);
   if (e.momentum !== undefined && typeof e.momentum !== 'boolean') throw new UniAdapterError('ERR_CONFIG', 'export.momentum must be true or false');
   if (e.tied !== undefined && e.tied !== 'duplicate' && e.tied !== 'once') throw new UniAdapterError('ERR_CONFIG', `export.tied must be 'duplicate' or 'once', got '${String(e.tied)}'`);
 }

@@ -8,9 +8,10 @@ import * as fs from 'fs';
 import { UniAdapterError } from '../errors';
 import { writeSafetensors } from '../io/safetensors';
 import type { BlipModel } from '../model/blip-model';
+import type { StateDictDType } from '../native/ops';
 import type { HostTensor } from '../tensor';
 
-export type WeightsDType = 'float32' | 'float16' | 'bfloat16';
+export type WeightsDType = StateDictDType;
 
 export interface SaveWeightsOptions {
   /** Floating tensors are written in this dtype (default float32); float16 halves the file. */
@@ -39,7 +40,7 @@ export interface SaveWeightsResult {
   tensors: number;
 }
 
-const DTYPES: readonly WeightsDType[] = ['float32', 'float16', 'bfloat16'];
+export const WEIGHTS_DTYPES: readonly WeightsDType[] = ['float32', 'float16', 'bfloat16'];
 /** Header metadata entry of a file written with `tied: 'once'`. */
 export const TIED_METADATA_KEY = 'uniadapter.tied';
 const MOMENTUM_MODULE = /^[a-z_]+_m\./;
@@ -47,7 +48,7 @@ const QUEUE_BUFFERS = new Set(['image_queue', 'text_queue', 'idx_queue', 'ptr_qu
 
 export async function saveWeights(model: BlipModel, path: string, options: SaveWeightsOptions = {}): Promise<SaveWeightsResult> {
   const dtype = options.dtype ?? 'float32';
-  if (!DTYPES.includes(dtype)) throw new UniAdapterError('ERR_ARG', `dtype must be one of ${DTYPES.join(', ')}, got '${String(dtype)}'`);
+  if (!WEIGHTS_DTYPES.includes(dtype)) throw new UniAdapterError('ERR_ARG', `dtype must be one of ${WEIGHTS_DTYPES.join(', ')}, got '${String(dtype)}'`);
   const keepMomentum = options.momentum ?? true;
   const tied = options.tied ?? 'duplicate';
   if (tied !== 'duplicate' && tied !== 'once') throw new UniAdapterError('ERR_ARG', `tied must be 'duplicate' or 'once', got '${String(tied)}'`);
