@@ -98,58 +98,56 @@ export async function runTraining(
   values: TrainValues,
   io: Parameters<Command['run']>[1]
 ): Promise<{ code: number; summary: TrainSummary }> {
-  {
-    const abort = new AbortController();
-    const onSignal = () => {
-      io.stderr.write('\nuniadapter train: stopping after this step (a checkpoint will be written)\n');
-      abort.abort();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const trainer = new Trainer(config, { signal: abort.signal });
-    const rank = Number(process.env.RANK ?? 0);
-    const progress = new ProgressLine(io.stderr);
-    if (rank === 0 && !values.json) {
-      trainer.on('start', (s) =>
-        io.stderr.write(
-          `training ${config.task}: ${s.records} records, ${s.stepsPerEpoch} steps/epoch, ${s.totalSteps} steps; ` +
-            `${s.trainable.toLocaleString('en-US')} trainable of ${s.total.toLocaleString('en-US')} parameters (${((100 * s.trainable) / s.total).toFixed(2)}%)\n`
-        )
-      );
-      trainer.on('step', (e) => progress.step(e));
-      trainer.on('epoch', (e) => {
-        progress.break();
-        io.stderr.write(`epoch ${e.epoch + 1}: mean loss ${e.meanLoss.toFixed(4)} over ${e.steps} steps in ${e.seconds.toFixed(1)} s\n`);
-      });
-      trainer.on('log', (m) => {
-        progress.break();
-        io.stderr.write(m + '\n');
-      });
-    }
-    try {
-      const summary = await trainer.run();
+  const abort = new AbortController();
+  const onSignal = () => {
+    io.stderr.write('\nuniadapter train: stopping after this step (a checkpoint will be written)\n');
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const trainer = new Trainer(config, { signal: abort.signal });
+  const rank = Number(process.env.RANK ?? 0);
+  const progress = new ProgressLine(io.stderr);
+  if (rank === 0 && !values.json) {
+    trainer.on('start', (s) =>
+      io.stderr.write(
+        `training ${config.task}: ${s.records} records, ${s.stepsPerEpoch} steps/epoch, ${s.totalSteps} steps; ` +
+          `${s.trainable.toLocaleString('en-US')} trainable of ${s.total.toLocaleString('en-US')} parameters (${((100 * s.trainable) / s.total).toFixed(2)}%)\n`
+      )
+    );
+    trainer.on('step', (e) => progress.step(e));
+    trainer.on('epoch', (e) => {
       progress.break();
-      if (rank === 0) {
-        if (values.json) io.stdout.write(JSON.stringify({ ...summary, losses: undefined }) + '\n');
-        else
-          io.stdout.write(
-            [
-              `status      ${summary.status} after ${summary.steps} steps (${summary.epochs} epochs) in ${summary.seconds.toFixed(1)} s`,
-              `final loss  ${summary.finalLoss.toFixed(4)}`,
-              `trainable   ${summary.trainableParameters.toLocaleString('en-US')} of ${summary.totalParameters.toLocaleString('en-US')} parameters`,
-              summary.adapter ? `adapter     ${summary.adapter} (${((summary.adapterBytes ?? 0) / 2 ** 20).toFixed(2)} MiB)` : '',
-              summary.weights ? `weights     ${summary.weights} (${((summary.weightsBytes ?? 0) / 2 ** 20).toFixed(2)} MiB)` : '',
-              summary.checkpoint ? `checkpoint  ${summary.checkpoint}` : '',
-              summary.skippedRecords ? `skipped     ${summary.skippedRecords} bad records` : '',
-            ]
-              .filter(Boolean)
-              .join('\n') + '\n'
-          );
-      }
-      return { code: summary.status === 'aborted' ? 130 : 0, summary };
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
+      io.stderr.write(`epoch ${e.epoch + 1}: mean loss ${e.meanLoss.toFixed(4)} over ${e.steps} steps in ${e.seconds.toFixed(1)} s\n`);
+    });
+    trainer.on('log', (m) => {
+      progress.break();
+      io.stderr.write(m + '\n');
+    });
+  }
+  try {
+    const summary = await trainer.run();
+    progress.break();
+    if (rank === 0) {
+      if (values.json) io.stdout.write(JSON.stringify({ ...summary, losses: undefined }) + '\n');
+      else
+        io.stdout.write(
+          [
+            `status      ${summary.status} after ${summary.steps} steps (${summary.epochs} epochs) in ${summary.seconds.toFixed(1)} s`,
+            `final loss  ${summary.finalLoss.toFixed(4)}`,
+            `trainable   ${summary.trainableParameters.toLocaleString('en-US')} of ${summary.totalParameters.toLocaleString('en-US')} parameters`,
+            summary.adapter ? `adapter     ${summary.adapter} (${((summary.adapterBytes ?? 0) / 2 ** 20).toFixed(2)} MiB)` : '',
+            summary.weights ? `weights     ${summary.weights} (${((summary.weightsBytes ?? 0) / 2 ** 20).toFixed(2)} MiB)` : '',
+            summary.checkpoint ? `checkpoint  ${summary.checkpoint}` : '',
+            summary.skippedRecords ? `skipped     ${summary.skippedRecords} bad records` : '',
+          ]
+            .filter(Boolean)
+            .join('\n') + '\n'
+        );
     }
+    return { code: summary.status === 'aborted' ? 130 : 0, summary };
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
 }

@@ -316,12 +316,14 @@ export class Trainer extends EventEmitter {
       let adapterBytes: number | undefined;
       let weights: string | undefined;
       let weightsBytes: number | undefined;
-      if (isMain && status !== 'aborted' && model.task === 'pretrain') {
-        weights = c.export?.path ?? path.join(c.outputDir, 'model.safetensors');
-        weightsBytes = (await saveWeights(model, weights, { dtype: c.export?.dtype, momentum: c.export?.momentum, tied: c.export?.tied })).bytes;
-      } else if (isMain && status !== 'aborted') {
-        adapter = path.join(c.outputDir, 'adapter.safetensors');
-        adapterBytes = (await saveAdapter(model, adapter, { step: progress.step })).bytes;
+      if (isMain && status !== 'aborted') {
+        if (model.task === 'pretrain') {
+          weights = c.export?.path ?? path.join(c.outputDir, 'model.safetensors');
+          weightsBytes = (await saveWeights(model, weights, { dtype: c.export?.dtype, momentum: c.export?.momentum, tied: c.export?.tied })).bytes;
+        } else {
+          adapter = path.join(c.outputDir, 'adapter.safetensors');
+          adapterBytes = (await saveAdapter(model, adapter, { step: progress.step })).bytes;
+        }
       }
       return {
         status,
