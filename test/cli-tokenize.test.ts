@@ -2,19 +2,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { PassThrough, Readable } from 'stream';
-import { main } from '../lib/cli';
+import { runCli as runMain } from './helpers/run-cli';
 
-async function runCli(args: string[], stdin: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
-  const code = await main(['tokenize', ...args], { stdout, stderr, stdin: Readable.from([stdin]) });
-  return { code, out, err };
-}
+const runCli = (args: string[], stdin: string) => runMain(['tokenize', ...args], stdin);
 
 const lines = (s: string) => s.split('\n').filter((l) => l !== '');
 

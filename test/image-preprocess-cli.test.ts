@@ -3,12 +3,11 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { PassThrough } from 'stream';
-import { main } from '../lib/cli';
 import { isVideoPath } from '../lib/cli/preprocess';
 import { normalizeToFloat } from '../lib/data/transforms/normalize';
 import { readSafetensors } from '../lib/io/safetensors';
 import { fixturePath, manifest, readPixels } from './helpers/image-fixtures';
+import { runCli } from './helpers/run-cli';
 
 let tmp: string;
 beforeAll(() => {
@@ -17,13 +16,7 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(['preprocess', ...args], { stdout, stderr, stdin: new PassThrough() });
+  const { code, out, err } = await runCli(['preprocess', ...args]);
   return { code, stdout: out, stderr: err };
 }
 

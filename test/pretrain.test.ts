@@ -8,9 +8,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { PassThrough, Readable } from 'stream';
 import type { ModelConfig, Task } from '../lib/config/model-config';
-import { main } from '../lib/cli';
 import { CaptionModel } from '../lib/model/caption-model';
 import { PretrainModel } from '../lib/model/pretrain-model';
 import { RetrievalModel } from '../lib/model/retrieval-model';
@@ -20,6 +18,7 @@ import { validateTrainerConfig, type TrainerConfig } from '../lib/train/trainer-
 import { loadWeights } from '../lib/weights/load-weights';
 import { saveWeights } from '../lib/weights/save-weights';
 import { expectUniAdapterError } from './helpers/expect-error';
+import { runCli } from './helpers/run-cli';
 import { tinyConfig } from './helpers/tiny-models';
 
 jest.setTimeout(300_000);
@@ -191,17 +190,6 @@ describe('saveWeights of a pretrained model', () => {
     }
   });
 });
-
-async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
-  const code = await main(args, { stdout, stderr, stdin: Readable.from([]) });
-  return { code, out, err };
-}
 
 describe('uniadapter pretrain', () => {
   let dir: string;
