@@ -6,6 +6,7 @@ import { imageCaptions, videoCaptions } from '../lib/tools/synthetic/captions';
 import { Prng } from '../lib/tools/synthetic/prng';
 import { imageQuestions, simulateAnswers, videoQuestions, ANSWERS_BY_KIND } from '../lib/tools/synthetic/questions';
 import { sampleImageScene, sampleVideoScene, sceneSignature, type Scene, type SceneObject } from '../lib/tools/synthetic/scene';
+import { PATTERN_WORDS } from '../lib/tools/synthetic/vocab';
 
 const COLOR_WORDS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange', 'white'];
 const SHAPE_WORDS = ['circle', 'square', 'triangle', 'star', 'cross', 'diamond'];
@@ -227,6 +228,35 @@ describe('synthetic questions', () => {
     expect([...kinds.keys()].sort()).toEqual(['background', 'color', 'count', 'position', 'shape', 'size', 'yesno']);
     expect(yes.yes / (yes.yes + yes.no)).toBeGreaterThan(0.4);
     expect(yes.yes / (yes.yes + yes.no)).toBeLessThan(0.6);
+  });
+
+  test('with patterns, the background pattern is named truly in captions and asked about; without, the output is unchanged', () => {
+    const kinds = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      const scene = sampleImageScene(Prng.fromKey('patterns', i), { maxObjects: 2 });
+      const word = PATTERN_WORDS[scene.background.texture];
+      const plain = imageCaptions(scene, Prng.fromKey('patterns-text', i), 4);
+      const named = imageCaptions(scene, Prng.fromKey('patterns-text', i), 4, { patterns: true });
+      expect(named[0]).toBe(`${plain[0]} on a ${word} background`);
+      for (const [k, c] of named.entries()) {
+        checkNounPhrases(c, scene);
+        for (const w of Object.values(PATTERN_WORDS)) if (w !== word) expect(c.split(' ')).not.toContain(w);
+        if (k > 0 && c.includes(' background')) expect(c).toContain(`${word} ${scene.background.color} background`);
+      }
+      const qas = imageQuestions(scene, Prng.fromKey('patterns-q', i), 4, { patterns: true });
+      for (const qa of qas) {
+        kinds.set(qa.kind, (kinds.get(qa.kind) ?? 0) + 1);
+        const asked = qa.question.match(/^what (?:pattern is the background|is the pattern of the background)\?$/);
+        if (asked) expect(qa.answer).toBe(word);
+        const yn = qa.question.match(/^is the background (\w+)\?$/);
+        if (yn) expect(qa.answer).toBe(yn[1] === word ? 'yes' : 'no');
+        if (!asked && !yn) expect({ q: qa.question, a: solveImage(qa.question, scene) }).toEqual({ q: qa.question, a: qa.answer });
+        expect(ANSWERS_BY_KIND[qa.kind]).toContain(qa.answer);
+      }
+      expect(imageQuestions(scene, Prng.fromKey('patterns-q', i), 4, { patterns: false })).toEqual(imageQuestions(scene, Prng.fromKey('patterns-q', i), 4));
+    }
+    expect(kinds.get('pattern')).toBeGreaterThan(50);
+    expect(ANSWERS_BY_KIND.pattern).toEqual(['plain', 'speckled', 'striped', 'shaded']);
   });
 
   test('video answers are right', () => {

@@ -4,7 +4,8 @@
  * Flags: `--seed` (default 0), `--size` image/frame side in pixels (64), `--train` / `--val` / `--test`
  * images (1000 / as many as test / 100), `--videos` training clips (200) and `--test-videos` test clips
  * (default a quarter of `--videos`, at least 1; 50 when neither is given), `--frames` per clip (8),
- * `--captions` and `--questions` per item (3), `--max-objects` per image (2), `--tasks` a comma list of
+ * `--captions` and `--questions` per item (3), `--max-objects` per image (2), `--patterns` to name the
+ * background's pattern in image captions and questions, `--tasks` a comma list of
  * retrieval, caption, vqa, video-retrieval, video-qa; `--no-video` drops the video tasks; `--json`
  * prints the summary object.
  */
@@ -16,7 +17,7 @@ import { intOption, parseCommandArgs, writeJson, type Command } from './command'
 
 const usage =
   'uniadapter synth <dir> [--seed N] [--size N] [--train N] [--val N] [--test N] [--videos N] [--test-videos N] ' +
-  '[--frames N] [--captions N] [--questions N] [--max-objects N] [--tasks t1,t2] [--no-video] [--json]';
+  '[--frames N] [--captions N] [--questions N] [--max-objects N] [--patterns] [--tasks t1,t2] [--no-video] [--json]';
 
 const options = {
   seed: { type: 'string' },
@@ -30,6 +31,7 @@ const options = {
   captions: { type: 'string' },
   questions: { type: 'string' },
   'max-objects': { type: 'string' },
+  patterns: { type: 'boolean' },
   tasks: { type: 'string' },
   'no-video': { type: 'boolean' },
   json: { type: 'boolean' },
@@ -71,6 +73,7 @@ export function synthOptionsFromArgs(argv: string[]): { dir: string; options: Sy
     questionsPerImage: num('questions'),
     questionsPerVideo: num('questions'),
     maxObjects: num('max-objects'),
+    patterns: values.patterns === true ? true : undefined,
     tasks,
   };
   for (const k of Object.keys(opts) as Array<keyof SyntheticDatasetOptions>) if (opts[k] === undefined) delete opts[k];

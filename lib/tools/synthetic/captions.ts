@@ -9,9 +9,20 @@ import { UniAdapterError } from '../../errors';
 import type { Prng } from './prng';
 import type { Scene, SceneObject } from './scene';
 import { locationPhrase, motionPhrase, nounPhrase, whereInClip } from './phrases';
+import { PATTERN_WORDS } from './vocab';
 
 /** Most captions one item can have. */
 export const MAX_CAPTIONS = 10;
+
+/** Options of the image captions. */
+export interface ImageCaptionOptions {
+  /**
+   * Name the background's pattern (plain, speckled, striped, shaded): the canonical caption ends with
+   * "on a <pattern> background" and every paraphrase that mentions the background says its pattern too.
+   * It makes no random draws of its own.
+   */
+  patterns?: boolean;
+}
 
 const NUMBER_WORDS = ['zero', 'one', 'two', 'three'];
 
@@ -69,19 +80,20 @@ function assemble(canonical: string, templates: Template[], rng: Prng, count: nu
 }
 
 /** The canonical caption of a still scene: "a small red circle on the left and a large blue star at the top". */
-export function canonicalImageCaption(scene: Scene, rng: Prng): string {
-  return listPhrase(
+export function canonicalImageCaption(scene: Scene, rng: Prng, options: ImageCaptionOptions = {}): string {
+  const objects = listPhrase(
     scene.objects.map((o) => `${nounPhrase(o, rng, { canonical: true })} ${locationPhrase(o.row, o.col, rng, true)}`)
   );
+  return options.patterns ? `${objects} on a ${PATTERN_WORDS[scene.background.texture]} background` : objects;
 }
 
 /**
  * `count` distinct captions (1..10) of a still scene, the canonical one first.
  */
-export function imageCaptions(scene: Scene, rng: Prng, count: number): string[] {
+export function imageCaptions(scene: Scene, rng: Prng, count: number, options: ImageCaptionOptions = {}): string[] {
   checkCount(count);
   const objs = scene.objects;
-  const bg = scene.background.color;
+  const bg = options.patterns ? `${PATTERN_WORDS[scene.background.texture]} ${scene.background.color}` : scene.background.color;
   const templates: Template[] = [];
   if (objs.length === 1) {
     const o = objs[0];
@@ -118,7 +130,7 @@ export function imageCaptions(scene: Scene, rng: Prng, count: number): string[] 
       (r) => `a ${bg} image with ${listPhrase(objs.map((o) => located(o, r)))}`
     );
   }
-  return assemble(canonicalImageCaption(scene, rng), templates, rng, count);
+  return assemble(canonicalImageCaption(scene, rng, options), templates, rng, count);
 }
 
 /** The canonical caption of a clip: "a small red circle moving to the right along the top". */

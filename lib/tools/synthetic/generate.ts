@@ -144,8 +144,8 @@ function planImages(o: ResolvedSyntheticOptions, splits: Array<[ImageSplit, numb
         (attempt) => sampleImageScene(Prng.fromKey(o.seed, 'image-scene', split, i, attempt), { maxObjects: o.maxObjects }),
         used
       );
-      const captions = imageCaptions(scene, Prng.fromKey(o.seed, 'image-captions', split, i), o.captionsPerImage);
-      const questions = imageQuestions(scene, Prng.fromKey(o.seed, 'image-questions', split, i), o.questionsPerImage);
+      const captions = imageCaptions(scene, Prng.fromKey(o.seed, 'image-captions', split, i), o.captionsPerImage, { patterns: o.patterns });
+      const questions = imageQuestions(scene, Prng.fromKey(o.seed, 'image-questions', split, i), o.questionsPerImage, { patterns: o.patterns });
       const answerRng = Prng.fromKey(o.seed, 'image-answers', split, i);
       const answers = questions.map((qa) => simulateAnswers(qa, answerRng));
       items.push({ ...imageItemNames(split, id), scene, captions, questions, answers });

@@ -48,6 +48,12 @@ export interface SyntheticDatasetOptions {
   /** Most objects in an image (1..3; default 2). Clips have one or two. */
   maxObjects?: number;
   /**
+   * Name the background's pattern in image captions and ask about it (default false): an attribute the
+   * images always show but captions otherwise never mention (the demo's downstream tasks use it; its
+   * pretraining split does not).
+   */
+  patterns?: boolean;
+  /**
    * Which tasks to write. Default: the image tasks, plus the video tasks when there are training
    * clips. Media are written only for the tasks chosen.
    */
@@ -78,6 +84,7 @@ export interface ResolvedSyntheticOptions {
   questionsPerImage: number;
   questionsPerVideo: number;
   maxObjects: number;
+  patterns: boolean;
   tasks: SyntheticTask[];
   ffmpeg: string | undefined;
   concurrency: number;
@@ -89,6 +96,12 @@ function int(value: unknown, name: string, fallback: number, min: number, max: n
     throw new UniAdapterError('ERR_ARG', `${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
   }
   return v;
+}
+
+function bool(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new UniAdapterError('ERR_ARG', `${name} must be true or false, got ${String(value)}`);
+  return value;
 }
 
 /**
@@ -155,6 +168,7 @@ export function resolveSyntheticOptions(options: SyntheticDatasetOptions = {}): 
     questionsPerImage: int(options.questionsPerImage, 'questionsPerImage', 3, 1, MAX_QUESTIONS),
     questionsPerVideo: int(options.questionsPerVideo, 'questionsPerVideo', 3, 1, MAX_QUESTIONS),
     maxObjects: int(options.maxObjects, 'maxObjects', 2, 1, 3),
+    patterns: bool(options.patterns, 'patterns', false),
     tasks,
     ffmpeg: options.ffmpeg,
     concurrency,

@@ -14,8 +14,10 @@ import {
   COLORS,
   COUNT_ANSWERS,
   MOTION_ANSWERS,
+  PATTERN_WORDS,
   POSITIONS,
   SHAPES,
+  TEXTURES,
   SHAPE_PLURALS,
   SIZES,
   SIZE_WORDS,
@@ -25,7 +27,7 @@ import {
 } from './vocab';
 
 /** What kind of answer a question has; answers of one kind are interchangeable as distractors. */
-export type AnswerKind = 'color' | 'shape' | 'size' | 'position' | 'count' | 'yesno' | 'background' | 'motion' | 'direction';
+export type AnswerKind = 'color' | 'shape' | 'size' | 'position' | 'count' | 'yesno' | 'background' | 'pattern' | 'motion' | 'direction';
 
 /** One question with its single correct answer. */
 export interface QuestionAnswer {
@@ -46,6 +48,7 @@ export const ANSWERS_BY_KIND: Readonly<Record<AnswerKind, readonly string[]>> = 
   count: COUNT_ANSWERS,
   yesno: ['yes', 'no'],
   background: BACKGROUNDS,
+  pattern: TEXTURES.map((t) => PATTERN_WORDS[t]),
   motion: Object.values(MOTION_ANSWERS),
   direction: ['left', 'right', 'up', 'down'],
 };
@@ -106,13 +109,33 @@ function commonAskers(scene: Scene): Asker[] {
   ];
 }
 
-function imageAskers(scene: Scene): Asker[] {
+/** Questions about the background's pattern (the `patterns` option). */
+function patternAskers(scene: Scene): Asker[] {
+  const word = PATTERN_WORDS[scene.background.texture];
+  return [
+    (r) => ({ question: r.pick(['what pattern is the background?', 'what is the pattern of the background?']), answer: word, kind: 'pattern' }),
+    (r) => {
+      const truth = r.bernoulli(0.5);
+      const asked = truth ? word : r.pick(ANSWERS_BY_KIND.pattern.filter((w) => w !== word));
+      return { question: `is the background ${asked}?`, answer: yesNo(truth), kind: 'yesno' };
+    },
+  ];
+}
+
+/** Options of the image questions. */
+export interface ImageQuestionOptions {
+  /** Also ask about the background's pattern (plain, speckled, striped, shaded). */
+  patterns?: boolean;
+}
+
+function imageAskers(scene: Scene, options: ImageQuestionOptions = {}): Asker[] {
   const objs = scene.objects;
   const byShape = uniqueBy(objs, (o) => o.shape);
   const byColor = uniqueBy(objs, (o) => o.color);
   const count = (pred: (o: SceneObject) => boolean) => String(objs.filter(pred).length);
   return [
     ...commonAskers(scene),
+    ...(options.patterns ? patternAskers(scene) : []),
     (r) => {
       const o = r.pick(objs);
       const q = r.pick([`what color is the shape ${where(o, r)}?`, `what color is the object ${where(o, r)}?`]);
@@ -257,9 +280,9 @@ function collect(askers: Asker[], rng: Prng, count: number): QuestionAnswer[] {
 }
 
 /** Up to `count` (1..10) distinct questions with answers about a still scene (fewer only if the scene allows fewer). */
-export function imageQuestions(scene: Scene, rng: Prng, count: number): QuestionAnswer[] {
+export function imageQuestions(scene: Scene, rng: Prng, count: number, options: ImageQuestionOptions = {}): QuestionAnswer[] {
   checkCount(count);
-  return collect(imageAskers(scene), rng, count);
+  return collect(imageAskers(scene, options), rng, count);
 }
 
 /** Up to `count` (1..10) distinct questions with answers about a clip (fewer only if the scene allows fewer). */

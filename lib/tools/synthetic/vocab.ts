@@ -57,9 +57,17 @@ export const BACKGROUND_RGB: Readonly<Record<BackgroundName, Rgb>> = {
   beige: [190, 175, 140],
 };
 
-/** Background textures (nuisance variation; captions do not mention them). */
+/** Background textures (nuisance variation, unless the generator's `patterns` option names them). */
 export const TEXTURES = ['plain', 'noise', 'stripes', 'gradient'] as const;
 export type TextureName = (typeof TEXTURES)[number];
+
+/** The word captions and answers use for each texture when patterns are named. */
+export const PATTERN_WORDS: Readonly<Record<TextureName, string>> = {
+  plain: 'plain',
+  noise: 'speckled',
+  stripes: 'striped',
+  gradient: 'shaded',
+};
 
 /** Grid rows, top to bottom. */
 export const ROWS = ['top', 'middle', 'bottom'] as const;
