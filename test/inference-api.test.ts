@@ -125,6 +125,11 @@ describe('VQA and captioning on image files', () => {
     try {
       const list = ['red', 'blue', 'green', 'circle', 'square', 'yes', 'no'];
       const r = await answerQuestions(model, images.slice(0, 3), ['what color is it?', 'what shape?', 'is it red?'], { tokenizer: tok, answerList: list, k: 4 });
+      // In parts of one question: the same answers and scores (the parts only bound the memory).
+      const parts = await answerQuestions(model, images.slice(0, 3), ['what color is it?', 'what shape?', 'is it red?'], { tokenizer: tok, answerList: list, k: 4, batchSize: 1 });
+      expect(parts.map((p) => p.answer)).toEqual(r.map((p) => p.answer));
+      parts.forEach((p, i) => expect(p.score).toBeCloseTo(r[i].score, 4));
+      await expect(answerQuestions(model, images.slice(0, 1), ['q?'], { tokenizer: tok, answerList: list, batchSize: 0 })).rejects.toMatchObject({ code: 'ERR_ARG' });
       expect(r).toHaveLength(3);
       for (const a of r) {
         expect(list).toContain(a.answer);

@@ -24,6 +24,11 @@ export interface AnswerOptions {
   frames?: number;
   /** Frame choice of videos: 'uniform' (default) or BLIP's 'blip-arange'. */
   frameSampling?: 'uniform' | 'blip-arange';
+  /**
+   * Questions per native call (default 32). Ranking holds questions × k × answer length × vocabulary
+   * logits at once (300 questions, k 16, BERT's vocabulary: several GB), so long lists go in parts.
+   */
+  batchSize?: number;
 }
 
 export interface AnswerResult {
@@ -47,6 +52,13 @@ export async function answerQuestions(
     throw new UniAdapterError('ERR_ARG', `mode must be 'rank' (over answerList) or 'generate', got '${String(mode)}'`);
   }
   if (images.length === 0) return [];
+  const batch = options.batchSize ?? 32;
+  if (!Number.isInteger(batch) || batch < 1) throw new UniAdapterError('ERR_ARG', `batchSize must be a positive integer, got ${String(options.batchSize)}`);
+  if (images.length > batch) {
+    const out: AnswerResult[] = [];
+    for (let i = 0; i < images.length; i += batch) out.push(...(await answerQuestions(model, images.slice(i, i + batch), questions.slice(i, i + batch), options)));
+    return out;
+  }
   const tok = options.tokenizer;
   const pixels = await pixelsOf(images, model.config.vision.imageSize, { kind: options.kind, frames: options.frames, frameSampling: options.frameSampling });
   const q = textBatchToTensors(forQuestions(tok, questions.map((s) => preQuestion(s))));
