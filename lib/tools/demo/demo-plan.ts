@@ -4,6 +4,7 @@
  */
 import type { ModelConfig, Task } from '../../config/model-config';
 import { presetConfig } from '../../config/presets';
+import { UNIADAPTER_PETL } from './demo-methods';
 
 export interface DemoPlan {
   imageSize: number;
@@ -12,8 +13,13 @@ export interface DemoPlan {
   retrievalSteps: number;
   qaSteps: number;
   captionSteps: number;
+  /** Questions per synthetic image (VQA training and test). */
+  questionsPerImage: number;
+  /** Held-out questions the VQA accuracies are measured on. */
+  qaEvalQuestions: number;
   batchSize: number;
-  lr: number;
+  /** AdamW learning rate of each task's adapter (constant after a short warm-up). */
+  lr: { retrieval: number; vqa: number; caption: number };
   evalEvery: number;
   /** Test items used by the periodic recall evaluations during training. */
   evalSubset: number;
@@ -22,16 +28,24 @@ export interface DemoPlan {
   seed: number;
 }
 
+/**
+ * Chosen on validation runs of another seed (7), never on the reported split (seed 1), to fit the time
+ * target of 10 minutes on a machine measuring 60 GFLOP/s. On seed 7, VQA learns far faster at 1e-2 than
+ * at 3e-3 (61 % against 14 % after 200 steps), and retrieval at 1e-2 reaches in 200 steps the R@1 that
+ * 3e-3 reaches in 300 (67.0 → 74.0).
+ */
 export const FULL_PLAN: DemoPlan = {
   imageSize: 64,
   trainImages: 800,
   testImages: 100,
-  retrievalSteps: 700,
-  qaSteps: 150,
-  captionSteps: 250,
+  retrievalSteps: 200,
+  qaSteps: 400,
+  captionSteps: 200,
+  questionsPerImage: 3,
+  qaEvalQuestions: 300,
   batchSize: 32,
-  lr: 3e-3,
-  evalEvery: 140,
+  lr: { retrieval: 1e-2, vqa: 1e-2, caption: 3e-3 },
+  evalEvery: 100,
   evalSubset: 100,
   captionEvalImages: 60,
   seed: 1,
@@ -45,8 +59,10 @@ export const QUICK_PLAN: DemoPlan = {
   retrievalSteps: 20,
   qaSteps: 6,
   captionSteps: 6,
+  questionsPerImage: 3,
+  qaEvalQuestions: 60,
   batchSize: 8,
-  lr: 2e-3,
+  lr: { retrieval: 2e-3, vqa: 2e-3, caption: 2e-3 },
   evalEvery: 10,
   evalSubset: 24,
   captionEvalImages: 8,
@@ -66,13 +82,7 @@ export function demoModelConfig(task: Task, plan: DemoPlan): ModelConfig {
     vision: { imageSize: plan.imageSize, patchSize: 16, width, depth: 4, heads: 4, mlpHidden: 4 * width },
     text: { vocabSize: 30524, hidden: width, layers: 4, heads: 4, intermediate: 4 * width, maxPosition: 64 },
     decoder: { vocabSize: 30524, hidden: width, layers: 4, heads: 4, intermediate: 4 * width, maxPosition: 64, encoderWidth: width },
-    petl: {
-      method: 'uniadapter',
-      bottleneck: 64,
-      kvBottleneck: 16,
-      init: task === 'vqa' ? 'code-vqa' : 'code-retrieval',
-      trainableRule: 'official',
-    },
+    petl: { ...UNIADAPTER_PETL, init: task === 'vqa' ? 'code-vqa' : 'code-retrieval' },
     embedDim: 64,
     queueSize: plan.batchSize * 2,
     momentum: 0.9,

@@ -1,0 +1,48 @@
+/**
+ * What the demo and its comparison do before any stage: measure the machine the figures are measured
+ * on, and generate the demo's synthetic split (one object per image, the background pattern named).
+ */
+import * as os from 'os';
+import { blasKind, recommendedThreads, runtimeReport, setThreads } from '../../native/runtime-info';
+import { generateSyntheticDataset } from '../synthetic';
+import type { DemoPlan } from './demo-plan';
+import { createProgress } from './progress-bar';
+
+export interface DemoMachine {
+  cpus: number;
+  cpuModel: string;
+  blas: string;
+  threads: number;
+  matmulGflops: number;
+}
+
+/** Generates the demo's synthetic split (retrieval, VQA, captioning) with a progress bar. */
+export async function generateDemoData(data: string, plan: DemoPlan, log: (l: string) => void, progressStream?: NodeJS.WriteStream): Promise<void> {
+  log(`generating the synthetic dataset in ${data}`);
+  const images = plan.trainImages + plan.testImages + Math.min(20, plan.testImages);
+  const bar = createProgress('data', images, { stream: progressStream, log });
+  await generateSyntheticDataset(data, {
+    seed: plan.seed,
+    imageSize: plan.imageSize,
+    numTrainImages: plan.trainImages,
+    numValImages: Math.min(20, plan.testImages),
+    numTestImages: plan.testImages,
+    questionsPerImage: plan.questionsPerImage,
+    maxObjects: 1,
+    patterns: true,
+    tasks: ['retrieval', 'vqa', 'caption'],
+    onProgress: (p) => {
+      if (p.phase === 'images') bar.tick(1);
+    },
+  });
+  bar.done();
+}
+
+/** The machine the figures were measured on. */
+export async function demoMachine(): Promise<DemoMachine> {
+  const blas = await blasKind();
+  const threads = recommendedThreads(blas);
+  await setThreads(threads);
+  const gflops = (await runtimeReport({ measure: true })).blas.gflopsMeasured;
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', blas, threads, matmulGflops: gflops };
+}
