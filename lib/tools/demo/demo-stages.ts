@@ -196,6 +196,7 @@ export async function retrievalStage(ctx: StageContext, method: DemoMethod, opti
     const chanceR1 = 100 / evalSet.media.length;
     const chanceR5 = Math.min(100, 500 / evalSet.media.length);
     const zeroShot = await recall(model, evalSet, tok, 0);
+    log(`zero-shot retrieval (frozen backbone, ${method.label} untrained): text->image R@1 ${zeroShot.r1.toFixed(1)} R@5 ${zeroShot.r5.toFixed(1)} (chance ${chanceR1.toFixed(1)} / ${chanceR5.toFixed(1)})`);
     const curve: RecallPoint[] = [zeroShot];
     const losses: Array<[number, number]> = [];
     const itmLosses: number[] = [];
@@ -268,6 +269,7 @@ export async function vqaStage(ctx: StageContext, method: DemoMethod, options: S
   };
   const parameters = await parameterCount(model);
   const before = await accuracy();
+  log(`zero-shot VQA (frozen backbone, ${method.label} untrained): ${before.acc.toFixed(1)}% of ${test.length} held-out questions (majority answer per question type: ${majority.toFixed(1)}%)`);
   let after = before;
   let training: TrainingSummary | undefined;
   if (method.trains) {
@@ -307,6 +309,7 @@ export async function captionStage(ctx: StageContext, method: DemoMethod, option
   const parameters = await parameterCount(model);
   const before = await generate();
   const zeroShot = ciderOf(before, references);
+  log(`zero-shot captioning (frozen backbone, ${method.label} untrained): CIDEr-D ${zeroShot.toFixed(3)} on ${test.length} held-out images`);
   let caps = before;
   let training: TrainingSummary | undefined;
   if (method.trains) {

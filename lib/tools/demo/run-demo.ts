@@ -67,20 +67,8 @@ export interface DemoReport {
   itm: { finalLoss: number };
   /** Accuracies (%) on the held-out questions; majorityBaseline answers each question type's most frequent training answer. */
   vqa: { zeroShot: number; after: number; majorityBaseline: number; questions: number; training: TrainingSummary; seconds: number };
-  caption: {
-    /** CIDEr-D on the held-out images before and after training the adapter. */
-    zeroShot: { cider: number };
-    after: { cider: number };
-    /** The best CIDEr-D of one training caption given to every held-out image, and that caption. */
-    constantCider: number;
-    constantCaption: string;
-    /** Share of held-out images whose caption (after) no other held-out image got. */
-    distinctFraction: number;
-    images: number;
-    examples: Array<{ image: string; caption: string; references: string[] }>;
-    training: TrainingSummary;
-    seconds: number;
-  };
+  /** CIDEr-D before and after, the best constant training caption's, and the share of distinct captions (see CaptionStageResult). */
+  caption: Omit<CaptionStageResult, 'parameters' | 'training'> & { training: TrainingSummary };
   examples: {
     retrieve: Array<{ query: string; results: Array<{ image: string; score: number; correct: boolean }> }>;
     answer: Array<{ image: string; question: string; answer: string; truth: string[] }>;
@@ -155,6 +143,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     log(`models for \`uniadapter serve\`: ${served}`);
 
     const checks = demoChecks(r, q, c);
+    const { parameters: _parameters, training: _training, ...captionReport } = c;
     const passed = checks.every((x) => x.ok);
     const verdict = passed
       ? `adaptation beat zero-shot and the baselines: ${checks.map((x) => x.what).join('; ')}`
@@ -168,17 +157,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       retrieval: { zeroShot: r.zeroShot, after: r.after, chanceR1: r.chanceR1, chanceR5: r.chanceR5, curve: r.curve, training: r.training!, seconds: r.seconds },
       itm: { finalLoss: r.itmFinalLoss },
       vqa: { zeroShot: q.zeroShot, after: q.after, majorityBaseline: q.majorityBaseline, questions: q.questions, training: q.training!, seconds: q.seconds },
-      caption: {
-        zeroShot: c.zeroShot,
-        after: c.after,
-        constantCider: c.constantCider,
-        constantCaption: c.constantCaption,
-        distinctFraction: c.distinctFraction,
-        images: c.images,
-        examples: c.examples,
-        training: c.training!,
-        seconds: c.seconds,
-      },
+      caption: { ...captionReport, training: c.training! },
       examples: { retrieve: r.examples, answer: q.examples },
       checks,
       passed,
