@@ -10,7 +10,10 @@ export interface DemoMethod {
   id: 'zero-shot' | 'linear-probe' | 'adapter' | 'lora' | 'uniadapter' | 'uniadapter-unshared' | 'full';
   /** The row's name in tables and charts. */
   label: string;
-  /** PETL settings over the demo model's (method, bottleneck, sharing…). */
+  /**
+   * PETL settings over the model configuration's: the method and what sets it apart (sharing, LoRA's
+   * rank). Adapter widths come from the model configuration (the demo model's r = 64, BLIP-base's 512).
+   */
   petl: Partial<PetlConfig>;
   /** Multiplies the plan's learning rate. */
   lrScale: number;
@@ -18,16 +21,13 @@ export interface DemoMethod {
   trains: boolean;
 }
 
-/** The adapter width every adapter row uses (UniAdapter's r, the Houlsby adapter's bottleneck). */
-export const DEMO_BOTTLENECK = 64;
-
-/** UniAdapter as the demo trains it: shared down-projection, query residual, key/value adapters r = 16. */
-export const UNIADAPTER_PETL: Partial<PetlConfig> = { method: 'uniadapter', bottleneck: DEMO_BOTTLENECK, kvBottleneck: 16, share: 'down', trainableRule: 'official' };
+/** UniAdapter as the demo trains it: the shared down-projection (the paper's design). */
+export const UNIADAPTER_PETL: Partial<PetlConfig> = { method: 'uniadapter', share: 'down' };
 
 export const DEMO_METHODS: readonly DemoMethod[] = [
   { id: 'zero-shot', label: 'zero-shot', petl: { method: 'none' }, lrScale: 0, trains: false },
   { id: 'linear-probe', label: 'linear probe', petl: { method: 'linear-probe' }, lrScale: 1, trains: true },
-  { id: 'adapter', label: 'Houlsby adapter', petl: { method: 'adapter', bottleneck: DEMO_BOTTLENECK }, lrScale: 1, trains: true },
+  { id: 'adapter', label: 'Houlsby adapter', petl: { method: 'adapter' }, lrScale: 1, trains: true },
   { id: 'lora', label: 'LoRA', petl: { method: 'lora', loraRank: 16, loraAlpha: 16 }, lrScale: 1, trains: true },
   { id: 'uniadapter', label: 'UniAdapter (shared down)', petl: UNIADAPTER_PETL, lrScale: 1, trains: true },
   { id: 'uniadapter-unshared', label: 'UniAdapter (no sharing)', petl: { ...UNIADAPTER_PETL, share: 'none' }, lrScale: 1, trains: true },

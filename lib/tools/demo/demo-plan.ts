@@ -82,7 +82,7 @@ export function demoModelConfig(task: Task, plan: DemoPlan): ModelConfig {
     vision: { imageSize: plan.imageSize, patchSize: 16, width, depth: 4, heads: 4, mlpHidden: 4 * width },
     text: { vocabSize: 30524, hidden: width, layers: 4, heads: 4, intermediate: 4 * width, maxPosition: 64 },
     decoder: { vocabSize: 30524, hidden: width, layers: 4, heads: 4, intermediate: 4 * width, maxPosition: 64, encoderWidth: width },
-    petl: { ...UNIADAPTER_PETL, init: task === 'vqa' ? 'code-vqa' : 'code-retrieval' },
+    petl: { ...UNIADAPTER_PETL, bottleneck: 64, kvBottleneck: 16, init: task === 'vqa' ? 'code-vqa' : 'code-retrieval', trainableRule: 'official' },
     embedDim: 64,
     queueSize: plan.batchSize * 2,
     momentum: 0.9,
