@@ -1,6 +1,6 @@
 /**
  * The gallery store: search through the store equals search over the in-memory gallery; metadata
- * filters; add / upsert / remove; ANN recall against exact search on 100,000 vectors; 20 SIGKILLs
+ * filters; add / upsert / remove; batched exact search and ANN recall against exact search on 100,000 vectors; 20 SIGKILLs
  * during an ingest lose no acknowledged item; one writer at a time; damaged stores give coded errors.
  */
 import { spawn } from 'child_process';
@@ -189,11 +189,30 @@ describe('ANN index', () => {
       const n = Math.hypot(...v);
       return v.map((x) => x / n);
     };
+    const all: Float32Array[] = [];
     for (let b = 0; b < 100_000; b += 10_000) {
-      await store.add(Array.from({ length: 10_000 }, (_, i) => ({ id: `v${b + i}`, features: draw(), tokens: new Float32Array(1) })));
+      const batch = Array.from({ length: 10_000 }, (_, i) => ({ id: `v${b + i}`, features: draw(), tokens: new Float32Array(1) }));
+      all.push(...batch.map((x) => x.features));
+      await store.add(batch);
     }
+    // Unindexed: one exact pass for a batch of queries gives each query's brute-force top 10, in order.
+    const batchQueries = Array.from({ length: 5 }, draw);
+    const passed = await store.searchVectors(batchQueries, { k: 10 });
+    for (let q = 0; q < batchQueries.length; q++) {
+      const dots = all.map((v, i) => ({ i, d: v.reduce((a, x, e) => a + x * batchQueries[q][e], 0) })).sort((a, b) => b.d - a.d);
+      expect(passed[q].map((h) => h.id)).toEqual(dots.slice(0, 10).map((x) => `v${x.i}`));
+      passed[q].forEach((h, j) => expect(h.itc).toBeCloseTo(dots[j].d, 5));
+      expect(passed[q].map((h) => h.id)).toEqual((await store.searchVector(batchQueries[q], { k: 10, exact: true })).map((h) => h.id));
+    }
+    await expectUniAdapterError(store.searchVectors([batchQueries[0], new Float32Array(3)], { k: 10 }), 'ERR_SHAPE', `${E} values`);
+    await expectUniAdapterError(store.searchVectors(batchQueries, { k: 0 }), 'ERR_ARG', 'k must be');
+    expect(await store.searchVectors([], { k: 3 })).toEqual([]);
     await store.createIndex();
     expect(await store.indexed()).toBe(true);
+    // Indexed: a batch is one ANN look-up per query; `exact` still makes one exact pass.
+    const viaIndex = await store.searchVectors(batchQueries, { k: 10 });
+    for (let q = 0; q < batchQueries.length; q++) expect(viaIndex[q].map((h) => h.id)).toEqual((await store.searchVector(batchQueries[q], { k: 10 })).map((h) => h.id));
+    expect((await store.searchVectors(batchQueries, { k: 10, exact: true })).map((l) => l.map((h) => h.id))).toEqual(passed.map((l) => l.map((h) => h.id)));
     let hits = 0;
     let allProbed = 0;
     const Q = 20;

@@ -9,7 +9,8 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import * as lancedb from '@lancedb/lancedb';
-import { UniAdapterError } from '../errors';
+import { isUniAdapterError, UniAdapterError } from '../errors';
+import { exactSearch, type ScoredRow, type VectorScorer } from './exact-scan';
 import type { HostTensor } from '../tensor';
 import { decodeRecord, encodeRecord, recordBytes, type TokenEncoding, type TokenStorage } from './token-codec';
 import { TokenFile } from './token-file';
@@ -145,6 +146,11 @@ async function dirBytes(p: string): Promise<number> {
 
 function tableError(dir: string, e: unknown): UniAdapterError {
   return new UniAdapterError('ERR_FORMAT', `${path.join(dir, 'lance')}: the item table cannot be read (${(e as Error).message.split('\n')[0]}); the store is damaged`, { cause: e });
+}
+
+/** A LanceDB query failure as the caller's error (most often a bad `where`). */
+function searchError(e: unknown, where: string | undefined): UniAdapterError {
+  return new UniAdapterError('ERR_ARG', `search failed: ${(e as Error).message.split('\n')[0]}${where ? ` (where: ${where})` : ''}`, { cause: e });
 }
 
 export class GalleryStore {
@@ -442,19 +448,43 @@ export class GalleryStore {
     return this.indexTypeOf;
   }
 
+  /** Checks a search's options against this store; returns the columns its hits are built from. */
+  private searchColumns(o: VectorSearchOptions): string[] {
+    if (!Number.isInteger(o.k) || o.k < 1) throw new UniAdapterError('ERR_ARG', `k must be a positive integer, got ${o.k}`);
+    const m = this.manifest;
+    if (o.withFrames && m.kind !== 'video') throw new UniAdapterError('ERR_ARG', `withFrames: ${this.path} holds ${m.kind}s, which have no per-frame features`);
+    if (o.withTokenIds && m.kind !== 'text') throw new UniAdapterError('ERR_ARG', `withTokenIds: ${this.path} holds ${m.kind}s, not texts`);
+    const own = m.kind === 'text' ? ['id', 'text', ...(o.withTokenIds ? ['vector', 'input_ids', 'attention'] : [])] : ['id', 'row', 'source', ...(o.withFrames ? ['frames'] : [])];
+    return [...own, ...Object.keys(m.metadata)];
+  }
+
+  private checkVector(vector: Float32Array): void {
+    if (vector?.length !== this.manifest.embedDim) throw new UniAdapterError('ERR_SHAPE', `the query vector must have ${this.manifest.embedDim} values`);
+  }
+
+  private hitOf(r: Record<string, unknown>, itc: number, o: VectorSearchOptions): StoreHit {
+    const m = this.manifest;
+    const metadata: Record<string, MetadataValue> = {};
+    for (const k of Object.keys(m.metadata)) if (r[k] !== null && r[k] !== undefined) metadata[k] = r[k] as MetadataValue;
+    const hit: StoreHit = { id: String(r.id), itc, row: m.kind === 'text' ? -1 : Number(r.row), source: m.kind === 'text' ? '' : String(r.source), metadata };
+    if (o.withFrames) hit.frameFeatures = Float32Array.from(r.frames as ArrayLike<number>);
+    if (m.kind === 'text') hit.text = String(r.text);
+    if (o.withTokenIds) {
+      hit.features = Float32Array.from(r.vector as ArrayLike<number>);
+      hit.inputIds = Int32Array.from(r.input_ids as ArrayLike<number>);
+      hit.attentionMask = Int32Array.from(r.attention as ArrayLike<number>);
+    }
+    return hit;
+  }
+
   /**
    * The `k` items most similar to one ITC vector.
    *
    * @throws UniAdapterError ERR_ARG for a bad `where` (LanceDB's message) or vector
    */
   async searchVector(vector: Float32Array, o: VectorSearchOptions): Promise<StoreHit[]> {
-    if (!Number.isInteger(o.k) || o.k < 1) throw new UniAdapterError('ERR_ARG', `k must be a positive integer, got ${o.k}`);
-    if (vector.length !== this.manifest.embedDim) throw new UniAdapterError('ERR_SHAPE', `the query vector must have ${this.manifest.embedDim} values`);
-    const m = this.manifest;
-    if (o.withFrames && m.kind !== 'video') throw new UniAdapterError('ERR_ARG', `withFrames: ${this.path} holds ${m.kind}s, which have no per-frame features`);
-    if (o.withTokenIds && m.kind !== 'text') throw new UniAdapterError('ERR_ARG', `withTokenIds: ${this.path} holds ${m.kind}s, not texts`);
-    const own = m.kind === 'text' ? ['id', 'text', ...(o.withTokenIds ? ['vector', 'input_ids', 'attention'] : [])] : ['id', 'row', 'source', ...(o.withFrames ? ['frames'] : [])];
-    const columns = [...own, ...Object.keys(m.metadata), '_distance'];
+    const columns = [...this.searchColumns(o), '_distance'];
+    this.checkVector(vector);
     let q = this.table.vectorSearch(Array.from(vector)).column('vector').distanceType('dot').limit(o.k).select(columns);
     if (o.where) q = q.where(o.where);
     if (o.exact) q = q.bypassVectorIndex();
@@ -467,21 +497,33 @@ export class GalleryStore {
     try {
       rows = await q.toArray();
     } catch (e) {
-      throw new UniAdapterError('ERR_ARG', `search failed: ${(e as Error).message.split('\n')[0]}${o.where ? ` (where: ${o.where})` : ''}`, { cause: e });
+      throw searchError(e, o.where);
     }
-    return rows.map((r) => {
-      const metadata: Record<string, MetadataValue> = {};
-      for (const k of Object.keys(this.manifest.metadata)) if (r[k] !== null && r[k] !== undefined) metadata[k] = r[k] as MetadataValue;
-      const hit: StoreHit = { id: String(r.id), itc: 1 - Number(r._distance), row: m.kind === 'text' ? -1 : Number(r.row), source: m.kind === 'text' ? '' : String(r.source), metadata };
-      if (o.withFrames) hit.frameFeatures = Float32Array.from(r.frames as ArrayLike<number>);
-      if (m.kind === 'text') hit.text = String(r.text);
-      if (o.withTokenIds) {
-        hit.features = Float32Array.from(r.vector as ArrayLike<number>);
-        hit.inputIds = Int32Array.from(r.input_ids as ArrayLike<number>);
-        hit.attentionMask = Int32Array.from(r.attention as ArrayLike<number>);
-      }
-      return hit;
-    });
+    return rows.map((r) => this.hitOf(r, 1 - Number(r._distance), o));
+  }
+
+  /**
+   * The `k` items most similar to each of several ITC vectors (a batch of queries). Through the ANN
+   * index (or for one vector), one look-up per vector; without an index, or with `exact`, one exact
+   * pass over the items for all vectors together, scored by `scorer` (default: in JavaScript). Either way each list is what
+   * `searchVector` gives for its vector, up to rounding of the scores and the order of exact ties.
+   *
+   * @throws UniAdapterError ERR_ARG for a bad `where` (LanceDB's message) or options, ERR_SHAPE for a vector
+   */
+  async searchVectors(vectors: readonly Float32Array[], o: VectorSearchOptions & { scorer?: VectorScorer }): Promise<StoreHit[][]> {
+    const columns = this.searchColumns(o);
+    vectors.forEach((v) => this.checkVector(v));
+    if (vectors.length === 0) return [];
+    // A single vector gains nothing from the pass, and LanceDB's own search of one vector is cheaper.
+    if (vectors.length === 1 || (!o.exact && (await this.indexType()) !== undefined)) return Promise.all(vectors.map((v) => this.searchVector(v, o)));
+    let lists: ScoredRow[][];
+    try {
+      lists = await exactSearch(this.table, vectors, { k: o.k, columns, where: o.where, scorer: o.scorer });
+    } catch (e) {
+      if (isUniAdapterError(e)) throw e;
+      throw searchError(e, o.where);
+    }
+    return lists.map((list) => list.map((s) => this.hitOf(s.row, s.score, o)));
   }
 
   /** The ITM tokens of the given records as fp32 [n, T, N, W], read from disk for these records only. */

@@ -1,6 +1,6 @@
 /**
  * Search over a gallery store. Each query's ITC vector finds a shortlist in the store (ANN or exact,
- * filtered by `where`; the queries' lookups run concurrently), and the ITM head re-scores the
+ * filtered by `where`; one exact pass for all queries of an unindexed store), and the ITM head re-scores the
  * shortlists through the one re-rank engine in one pass over all queries: an item shortlisted by
  * several queries has its tokens read from disk (or re-embedded from its source in a 'recompute' store)
  * and its cross-attention keys and values computed once per native call.
@@ -81,9 +81,12 @@ function resultOf(h: StoreHit, score: number, itm?: number): StoreResult {
   return r;
 }
 
-/** Each query's shortlist, looked up concurrently. */
-function shortlists(store: GalleryStore, vectors: readonly Float32Array[], k: number, o: { where?: string; exact?: boolean; nprobes?: number; refineFactor?: number; withFrames?: boolean; withTokenIds?: boolean }): Promise<StoreHit[][]> {
-  return Promise.all(vectors.map((v) => store.searchVector(v, { k, ...o })));
+/**
+ * Each query's shortlist: one exact pass over an unindexed store for all queries (scored by the
+ * model's native matmul), or one ANN look-up per query.
+ */
+function shortlists(model: RetrievalModel, store: GalleryStore, vectors: readonly Float32Array[], k: number, o: { where?: string; exact?: boolean; nprobes?: number; refineFactor?: number; withFrames?: boolean; withTokenIds?: boolean }): Promise<StoreHit[][]> {
+  return store.searchVectors(vectors, { k, ...o, scorer: (queries, rows) => model.similarity(queries, rows) });
 }
 
 /** The distinct items of all shortlists (by id), and each query's hits as indices into them. */
@@ -161,7 +164,7 @@ export async function searchStoreByText(model: RetrievalModel, store: GallerySto
   const t = textBatchToTensors(forRetrieval(options.tokenizer, texts, { maxLength: options.maxLength ?? 35, firstToken: 'cls' }));
   const emb = await model.encodeTexts(t.inputIds, t.attentionMask);
   const pfa = store.manifest.kind === 'video' && (options.pfa ?? model.config.petl.pfa !== 'off');
-  const lists = await shortlists(store, texts.map((_, q) => rowFloat32(emb.features, q)), rerank > 0 ? rerank : k, {
+  const lists = await shortlists(model, store, texts.map((_, q) => rowFloat32(emb.features, q)), rerank > 0 ? rerank : k, {
     where: options.where,
     exact: options.exact,
     nprobes: options.nprobes,
@@ -194,7 +197,7 @@ export async function searchStoreByImage(model: RetrievalModel, store: GallerySt
   const frames = options.frames ?? (text ? undefined : store.manifest.frames);
   const px = await pixelsOf(images, model.config.vision.imageSize, { kind, frames, frameSampling: options.frameSampling });
   const e = await model.encodeImages(px, { tokens: rerank > 0 });
-  const lists = await shortlists(store, images.map((_, q) => rowFloat32(e.features, q)), rerank > 0 ? rerank : k, {
+  const lists = await shortlists(model, store, images.map((_, q) => rowFloat32(e.features, q)), rerank > 0 ? rerank : k, {
     where: options.where,
     exact: options.exact,
     nprobes: options.nprobes,
