@@ -1,10 +1,11 @@
 /**
  * The HTTP service under load (autocannon against 127.0.0.1, bounded durations): requests/s and p50/p99
- * latency of /v1/retrieve (with the default ITM re-rank, and ITC only) and /v1/caption with micro-batching on and off (each server a fresh child
- * process of `uniadapter serve`, so the ratio is measured in one run on the same machine), and the
- * server's resident memory over 10,000 retrieve requests.
+ * latency of /v1/retrieve (with the default ITM re-rank, and ITC only) and /v1/caption with
+ * micro-batching on and off (each server a fresh child process of `uniadapter serve`; the modes take
+ * turns for several rounds in one run on the same machine), and the server's resident memory over
+ * 10,000 retrieve requests.
  *
- *   npx tsx benchmarks/serve/throughput.ts [--config demo-report/serve/serve.yaml] [--seconds 20]
+ *   npx tsx benchmarks/serve/throughput.ts [--config demo-report/serve/serve.yaml] [--seconds 20] [--rounds 3]
  *       [--connections 32] [--requests 10000] [--out benchmarks/results/serve-throughput.json]
  */
 import { spawn, type ChildProcess } from 'child_process';
@@ -63,6 +64,10 @@ function retrievalQueries(): string[] {
   return all.map((_, i) => all[(i * stride) % all.length]);
 }
 
+const ROUTES = ['retrieve', 'retrieveItc', 'caption'] as const;
+type Route = (typeof ROUTES)[number];
+type Mode = 'batching' | 'noBatching';
+
 /** Bodies sent in turn, one per request (each connection walks the list from its own offset). */
 async function load(url: string, bodies: readonly unknown[], o: { connections: number; seconds?: number; amount?: number }): Promise<Record<string, number>> {
   const encoded = bodies.map((b) => JSON.stringify(b));
@@ -94,6 +99,7 @@ async function main(): Promise<void> {
   const requests = Number(f.get('requests') ?? 10_000);
   const soakConnections = Number(f.get('soak-connections') ?? connections);
   const out = f.get('out') ?? 'benchmarks/results/serve-throughput.json';
+  const roundCount = Number(f.get('rounds') ?? 3);
   const serve = await readServeConfig(config);
   const gallery = Object.keys(serve.galleries)[0];
   if (!gallery) throw new Error(`${config} names no gallery`);
@@ -101,35 +107,56 @@ async function main(): Promise<void> {
   const queries = retrievalQueries();
   const m = await machine();
   process.stderr.write(`machine: ${m.cpu.model}, ${m.cpu.logicalCores} cores, fp32 matmul ${m.practicalPeakGflops.toFixed(1)} GFLOP/s\n`);
-  const results: Record<string, unknown> = {};
-  for (const batching of [true, false]) {
-    const s = await startServer(config, batching);
-    try {
-      const key = batching ? 'batching' : 'noBatching';
-      const retrieve = await load(`${s.base}/v1/retrieve`, queries.map((text) => ({ gallery, text, k: 10 })), { connections, seconds });
-      process.stderr.write(`${key} retrieve: ${retrieve.requestsPerSecond.toFixed(1)} req/s, p50 ${retrieve.p50Ms} ms, p99 ${retrieve.p99Ms} ms\n`);
-      const retrieveItc = await load(`${s.base}/v1/retrieve`, queries.map((text) => ({ gallery, text, k: 10, rerank: 0 })), { connections, seconds });
-      process.stderr.write(`${key} retrieve (ITC only): ${retrieveItc.requestsPerSecond.toFixed(1)} req/s, p50 ${retrieveItc.p50Ms} ms, p99 ${retrieveItc.p99Ms} ms\n`);
-      const caption = await load(`${s.base}/v1/caption`, [{ image }], { connections, seconds });
-      process.stderr.write(`${key} caption: ${caption.requestsPerSecond.toFixed(1)} req/s, p50 ${caption.p50Ms} ms, p99 ${caption.p99Ms} ms\n`);
-      const entry: Record<string, unknown> = { retrieve, retrieveItc, caption };
-      if (batching) {
-        const before = rssMbOf(s.child.pid as number);
-        const soak = await load(`${s.base}/v1/retrieve`, queries.map((text) => ({ gallery, text, k: 10 })), { connections: soakConnections, amount: requests });
-        const after = rssMbOf(s.child.pid as number);
-        entry.soak = { requests, ...soak, rssBeforeMb: before, rssAfterMb: after, rssGrowth: after / before - 1 };
-        process.stderr.write(`soak: ${requests} requests, RSS ${before.toFixed(0)} → ${after.toFixed(0)} MB\n`);
+  const routes: Record<Route, { path: string; bodies: unknown[] }> = {
+    retrieve: { path: '/v1/retrieve', bodies: queries.map((text) => ({ gallery, text, k: 10 })) },
+    retrieveItc: { path: '/v1/retrieve', bodies: queries.map((text) => ({ gallery, text, k: 10, rerank: 0 })) },
+    caption: { path: '/v1/caption', bodies: [{ image }] },
+  };
+  // Rounds alternate the two servers, so a drift in the machine's speed (this VM's varies from minute
+  // to minute) falls on both modes alike; each round gives a ratio and the report takes their median.
+  const rounds: Array<Record<Mode, Record<Route, Record<string, number>>>> = [];
+  let soak: Record<string, number> | undefined;
+  for (let round = 0; round < roundCount; round++) {
+    const entry = {} as Record<Mode, Record<Route, Record<string, number>>>;
+    for (const mode of ['batching', 'noBatching'] as const) {
+      const s = await startServer(config, mode === 'batching');
+      try {
+        entry[mode] = {} as Record<Route, Record<string, number>>;
+        for (const route of ROUTES) {
+          const r = await load(`${s.base}${routes[route].path}`, routes[route].bodies, { connections, seconds });
+          entry[mode][route] = r;
+          process.stderr.write(`round ${round + 1} ${mode} ${route}: ${r.requestsPerSecond.toFixed(1)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms\n`);
+        }
+        if (mode === 'batching' && round === roundCount - 1) {
+          const before = rssMbOf(s.child.pid as number);
+          const r = await load(`${s.base}/v1/retrieve`, routes.retrieve.bodies, { connections: soakConnections, amount: requests });
+          const after = rssMbOf(s.child.pid as number);
+          soak = { requests, ...r, rssBeforeMb: before, rssAfterMb: after, rssGrowth: after / before - 1 };
+          process.stderr.write(`soak: ${requests} requests, RSS ${before.toFixed(0)} → ${after.toFixed(0)} MB\n`);
+        }
+      } finally {
+        await stopServer(s);
       }
-      results[key] = entry;
-    } finally {
-      await stopServer(s);
     }
+    rounds.push(entry);
   }
-  const b = results.batching as Record<string, Record<string, number>>;
-  const n = results.noBatching as Record<string, Record<string, number>>;
-  const ratios = { retrieve: b.retrieve.requestsPerSecond / n.retrieve.requestsPerSecond, retrieveItc: b.retrieveItc.requestsPerSecond / n.retrieveItc.requestsPerSecond, caption: b.caption.requestsPerSecond / n.caption.requestsPerSecond };
-  await writeReport(out, { benchmark: 'serve-throughput', settings: { config, seconds, connections, requests, gallery, distinctQueries: queries.length }, machine: m, results, batchingSpeedup: ratios });
-  process.stderr.write(`batching speed-up: retrieve ×${ratios.retrieve.toFixed(2)}, retrieve (ITC only) ×${ratios.retrieveItc.toFixed(2)}, caption ×${ratios.caption.toFixed(2)}\nreport: ${out}\n`);
+  const median = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const ratioOf = (route: Route) => rounds.map((r) => r.batching[route].requestsPerSecond / r.noBatching[route].requestsPerSecond);
+  const perRound = Object.fromEntries(ROUTES.map((r) => [r, ratioOf(r)])) as Record<Route, number[]>;
+  const ratios = Object.fromEntries(ROUTES.map((r) => [r, median(perRound[r])])) as Record<Route, number>;
+  await writeReport(out, {
+    benchmark: 'serve-throughput',
+    settings: { config, seconds, rounds: roundCount, connections, requests, gallery, distinctQueries: queries.length },
+    machine: m,
+    rounds,
+    soak,
+    batchingSpeedupPerRound: perRound,
+    batchingSpeedup: ratios,
+  });
+  process.stderr.write(`batching speed-up (median of ${roundCount} rounds): ${ROUTES.map((r) => `${r} ×${ratios[r].toFixed(2)} (${perRound[r].map((x) => x.toFixed(2)).join(', ')})`).join('; ')}\nreport: ${out}\n`);
 }
 
 /** The media file of the store's first item (the caption benchmark's image). */
