@@ -3,7 +3,8 @@
  * latency of /v1/retrieve (with the default ITM re-rank, and ITC only) and /v1/caption with
  * micro-batching on and off (each server a fresh child process of `uniadapter serve`; the modes take
  * turns for several rounds in one run on the same machine), and the server's resident memory over
- * 10,000 retrieve requests.
+ * 10,000 retrieve requests. The server's CPU use is read from /proc during each load. Servers inherit
+ * this process's environment: OPENBLAS_THREAD_TIMEOUT=28 compares with OpenBLAS's own default.
  *
  *   npx tsx benchmarks/serve/throughput.ts [--config demo-report/serve/serve.yaml] [--seconds 20] [--rounds 3]
  *       [--connections 32] [--requests 10000] [--out benchmarks/results/serve-throughput.json]
@@ -45,6 +46,12 @@ async function stopServer(s: Server): Promise<void> {
   const exited = new Promise((r) => s.child.once('exit', r));
   s.child.kill('SIGTERM');
   await exited;
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+function cpuSecondsOf(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 function rssMbOf(pid: number): number {
@@ -123,9 +130,12 @@ async function main(): Promise<void> {
       try {
         entry[mode] = {} as Record<Route, Record<string, number>>;
         for (const route of ROUTES) {
+          const cpu0 = cpuSecondsOf(s.child.pid as number);
+          const t0 = process.hrtime.bigint();
           const r = await load(`${s.base}${routes[route].path}`, routes[route].bodies, { connections, seconds });
+          r.serverCpuPercent = (100 * (cpuSecondsOf(s.child.pid as number) - cpu0)) / (Number(process.hrtime.bigint() - t0) / 1e9);
           entry[mode][route] = r;
-          process.stderr.write(`round ${round + 1} ${mode} ${route}: ${r.requestsPerSecond.toFixed(1)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms\n`);
+          process.stderr.write(`round ${round + 1} ${mode} ${route}: ${r.requestsPerSecond.toFixed(1)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, server CPU ${r.serverCpuPercent.toFixed(0)} %\n`);
         }
         if (mode === 'batching' && round === roundCount - 1) {
           const before = rssMbOf(s.child.pid as number);
@@ -149,7 +159,7 @@ async function main(): Promise<void> {
   const ratios = Object.fromEntries(ROUTES.map((r) => [r, median(perRound[r])])) as Record<Route, number>;
   await writeReport(out, {
     benchmark: 'serve-throughput',
-    settings: { config, seconds, rounds: roundCount, connections, requests, gallery, distinctQueries: queries.length },
+    settings: { config, seconds, rounds: roundCount, connections, requests, gallery, distinctQueries: queries.length, openblasThreadTimeout: process.env.OPENBLAS_THREAD_TIMEOUT ?? null },
     machine: m,
     rounds,
     soak,

@@ -4,6 +4,8 @@
  * gallery `demo` of the held-out synthetic images). SIGTERM and SIGINT stop accepting connections, let
  * in-flight requests finish, close the stores and exit 0.
  */
+// First: OpenBLAS reads its thread timeout when the native addon loads LibTorch.
+import '../serve/blas-idle-wait';
 import * as fs from 'fs';
 import * as path from 'path';
 import { UniAdapterError } from '../errors';
