@@ -334,3 +334,21 @@ describe('overload and shutdown', () => {
     }
   });
 });
+
+describe('OpenBLAS idle threads in the server', () => {
+  const run = (env: NodeJS.ProcessEnv) =>
+    new Promise<string>((resolve, reject) => {
+      const script = "require('./lib/cli/serve'); process.stdout.write(String(process.env.OPENBLAS_THREAD_TIMEOUT))";
+      const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: path.join(__dirname, '..'), env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.once('error', reject);
+      child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
+    });
+
+  test('the serve command shortens their spin, and keeps a value the user set', async () => {
+    const { OPENBLAS_THREAD_TIMEOUT: _, ...rest } = process.env;
+    expect(await run(rest)).toBe('20');
+    expect(await run({ ...rest, OPENBLAS_THREAD_TIMEOUT: '28' })).toBe('28');
+  });
+});
