@@ -6,6 +6,7 @@
  * shapes, and it cannot know the background patterns its pretraining captions never named.
  *
  *   npx tsx scripts/backbone-attribute-probe.ts <demo-report>/data [--adapter <demo-report>/retrieval/adapter.safetensors] [--images 60]
+ *       [--weights other-backbone.safetensors --image-size N]   (a candidate backbone instead of the shipped one)
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -27,15 +28,16 @@ function variant(caption: string, word: string, other: string): string {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { adapter: { type: 'string' }, images: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { adapter: { type: 'string' }, images: { type: 'string' }, weights: { type: 'string' }, 'image-size': { type: 'string' } } });
   const data = positionals[0];
   if (!data) throw new Error('usage: backbone-attribute-probe.ts <demo data folder> [--adapter file] [--images N]');
   const n = Number(values.images ?? 60);
   await setThreads(1);
   const records = JSON.parse(fs.readFileSync(path.join(data, 'annotations', 'caption_test.json'), 'utf8')) as Array<{ image: string; caption: string[] }>;
   const tok = BlipTokenizer.bertBaseUncased();
-  const config = demoModelConfig('retrieval', { ...FULL_PLAN });
-  await using session = await ModelSession.open({ config, weights: (await embeddedModel()).weights, tokenizer: tok, ...(values.adapter ? { adapter: values.adapter } : {}) });
+  const config = demoModelConfig('retrieval', { ...FULL_PLAN, ...(values['image-size'] ? { imageSize: Number(values['image-size']) } : {}) });
+  const weights = values.weights ?? (await embeddedModel()).weights;
+  await using session = await ModelSession.open({ config, weights, tokenizer: tok, ...(values.adapter ? { adapter: values.adapter } : {}) });
   const model = session.modelFor('retrieval');
   const result: Record<string, { correct: number; images: number; chance: number }> = {};
   for (const [name, words] of Object.entries(ATTRIBUTES)) {
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
     }
     result[name] = { correct, images, chance: 1 / words.length };
   }
-  console.log(JSON.stringify({ adapter: values.adapter ?? null, result }, null, 1));
+  console.log(JSON.stringify({ weights, imageSize: config.vision?.imageSize, adapter: values.adapter ?? null, result }, null, 1));
 }
 
 main().catch((e) => {
