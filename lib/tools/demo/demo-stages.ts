@@ -43,6 +43,8 @@ export interface StageContext {
 export interface StageOptions {
   /** Save the trained model for `uniadapter serve` (the demo, not the comparison). */
   serve?: boolean;
+  /** Search the held-out gallery for the retrieval examples (default true; the comparison shows none). */
+  examples?: boolean;
 }
 
 export interface RecallPoint {
@@ -183,7 +185,11 @@ async function train(
 }
 
 /** Retrieval: recall on the held-out images before and after training (with a curve), and examples. */
-export async function retrievalStage(ctx: StageContext, method: DemoMethod, options: StageOptions = {}): Promise<{ result: RetrievalStageResult; session: ModelSession }> {
+export async function retrievalStage(
+  ctx: StageContext,
+  method: DemoMethod,
+  options: StageOptions = {}
+): Promise<{ result: RetrievalStageResult; session: ModelSession; testMedia: string[] }> {
   const { plan, tok, log } = ctx;
   const started = Date.now();
   const test = await (await openDatasetFolder(ctx.data)).task('retrieval').readEval('test');
@@ -220,13 +226,16 @@ export async function retrievalStage(ctx: StageContext, method: DemoMethod, opti
     const tail = itmLosses.slice(-Math.max(1, Math.ceil(itmLosses.length / 10)));
     const itmFinalLoss = tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : NaN;
 
-    const gallery = await Gallery.build(model, test.media);
-    const queries = [0, 1, 2].map((i) => test.texts[test.img2txt[i * Math.floor(test.media.length / 3)][0]]);
-    const found = await retrieveByText(model, gallery, queries, { tokenizer: tok, k: 3 });
-    const examples = queries.map((q, qi) => {
-      const truth = test.txt2img[test.texts.indexOf(q)];
-      return { query: q, results: found[qi].map((r) => ({ image: path.basename(r.id), score: +r.score.toFixed(3), correct: r.index === truth })) };
-    });
+    const examples: RetrievalStageResult['examples'] = [];
+    if (options.examples !== false) {
+      const gallery = await Gallery.build(model, test.media);
+      const queries = [0, 1, 2].map((i) => test.texts[test.img2txt[i * Math.floor(test.media.length / 3)][0]]);
+      const found = await retrieveByText(model, gallery, queries, { tokenizer: tok, k: 3 });
+      queries.forEach((q, qi) => {
+        const truth = test.txt2img[test.texts.indexOf(q)];
+        examples.push({ query: q, results: found[qi].map((r) => ({ image: path.basename(r.id), score: +r.score.toFixed(3), correct: r.index === truth })) });
+      });
+    }
     log(
       `retrieval (${method.label}${training ? `, ${training.steps} steps` : ''}): text->image R@1 ${zeroShot.r1.toFixed(1)} -> ${after.r1.toFixed(1)}, ` +
         `R@5 ${zeroShot.r5.toFixed(1)} -> ${after.r5.toFixed(1)}; image->text R@1 ${after.i2tR1.toFixed(1)} R@5 ${after.i2tR5.toFixed(1)} (chance ${chanceR1.toFixed(1)} / ${chanceR5.toFixed(1)})`
@@ -244,7 +253,7 @@ export async function retrievalStage(ctx: StageContext, method: DemoMethod, opti
       examples,
       seconds: (Date.now() - started) / 1000,
     };
-    return { result, session };
+    return { result, session, testMedia: test.media as string[] };
   } catch (e) {
     await session.dispose();
     throw e;

@@ -76,7 +76,7 @@ export async function runCompare(options: CompareOptions): Promise<CompareReport
   for (const method of methods) {
     log(`— ${method.label} —`);
     const ctx: StageContext = { weights, checkpoint: options.checkpoint, data, plan, tok, dir: path.join(dir, method.id), log, progressStream: options.progressStream };
-    const { result: r, session } = await retrievalStage(ctx, method);
+    const { result: r, session } = await retrievalStage(ctx, method, { examples: false });
     await session.dispose();
     const q = await vqaStage(ctx, method);
     const c = await captionStage(ctx, method);

@@ -8,7 +8,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { openDatasetFolder } from '../../data/dataset-folder';
 import { IMAGES_DIR } from '../synthetic/layout';
 import { writeFileAtomic } from '../../io/atomic';
 import { embeddedModel } from '../../weights/embedded-model';
@@ -127,7 +126,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.blas} BLAS, ${machine.threads} LibTorch thread(s), matmul ${machine.matmulGflops.toFixed(1)} GFLOP/s measured`);
   const ctx: StageContext = { weights, checkpoint: options.checkpoint, data, plan, tok, dir: report, log, progressStream: options.progressStream };
 
-  const { result: r, session: retrievalSession } = await retrievalStage(ctx, DEMO_METHOD, { serve: true });
+  const { result: r, session: retrievalSession, testMedia } = await retrievalStage(ctx, DEMO_METHOD, { serve: true });
   try {
     const share = (100 * r.parameters.trainable) / r.parameters.total;
     log(`UniAdapter trains ${r.parameters.trainable.toLocaleString('en-US')} of ${r.parameters.total.toLocaleString('en-US')} parameters of the retrieval model (${share.toFixed(2)}%)`);
@@ -138,8 +137,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const c = await captionStage(ctx, DEMO_METHOD, { serve: true });
     for (const ex of c.examples) log(`caption ${ex.image} -> "${ex.caption}" (reference: "${ex.references[0]}")`);
 
-    const test = await (await openDatasetFolder(data)).task('retrieval').readEval('test');
-    const served = await writeServeBundle(report, retrievalSession.modelFor('retrieval'), test.media as string[], q.answerList);
+    const served = await writeServeBundle(report, retrievalSession.modelFor('retrieval'), testMedia, q.answerList);
     log(`models for \`uniadapter serve\`: ${served}`);
 
     const checks = demoChecks(r, q, c);
