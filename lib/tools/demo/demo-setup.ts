@@ -19,13 +19,14 @@ export interface DemoMachine {
 /** Generates the demo's synthetic split (retrieval, VQA, captioning) with a progress bar. */
 export async function generateDemoData(data: string, plan: DemoPlan, log: (l: string) => void, progressStream?: NodeJS.WriteStream): Promise<void> {
   log(`generating the synthetic dataset in ${data}`);
-  const images = plan.trainImages + plan.testImages + Math.min(20, plan.testImages);
+  const valImages = Math.min(20, plan.testImages);
+  const images = plan.trainImages + plan.testImages + valImages;
   const bar = createProgress('data', images, { stream: progressStream, log });
   await generateSyntheticDataset(data, {
     seed: plan.seed,
     imageSize: plan.imageSize,
     numTrainImages: plan.trainImages,
-    numValImages: Math.min(20, plan.testImages),
+    numValImages: valImages,
     numTestImages: plan.testImages,
     questionsPerImage: plan.questionsPerImage,
     maxObjects: 1,

@@ -143,7 +143,8 @@ async function parameterCount(model: RetrievalModel | VqaModel | CaptionModel): 
 
 /**
  * Trains `model` on the stage's task for `steps` (constant lr after a short warm-up, no augmentation,
- * no dropout), with a progress bar, calling `afterStep` between steps.
+ * no dropout), with a progress bar, calling `afterStep` between steps; with `serve`, saves the trained
+ * model for `uniadapter serve`.
  */
 async function train(
   ctx: StageContext,
@@ -152,8 +153,8 @@ async function train(
   task: 'retrieval' | 'vqa' | 'caption',
   method: DemoMethod,
   steps: number,
-  hooks: { afterStep?: (step: number) => Promise<void>; onStep?: (step: number, loss: number, parts: Record<string, number>) => void } = {}
-): Promise<TrainSummary> {
+  o: { afterStep?: (step: number) => Promise<void>; onStep?: (step: number, loss: number, parts: Record<string, number>) => void; serve?: boolean } = {}
+): Promise<TrainingSummary> {
   const { plan } = ctx;
   const trainer = new Trainer(
     {
@@ -171,17 +172,18 @@ async function train(
       outputDir: path.join(ctx.dir, task),
       seed: plan.seed,
     },
-    { model, tokenizer: ctx.tok, ...(hooks.afterStep ? { afterStep: async (e) => hooks.afterStep!(e.step) } : {}) }
+    { model, tokenizer: ctx.tok, ...(o.afterStep ? { afterStep: async (e) => o.afterStep!(e.step) } : {}) }
   );
   const bar = createProgress(`${task} (${method.label})`, steps, { stream: ctx.progressStream, log: ctx.log });
   trainer.on('step', (e) => {
-    hooks.onStep?.(e.step, e.loss, e.parts);
+    o.onStep?.(e.step, e.loss, e.parts);
     bar.tick(1, `loss ${e.loss.toFixed(3)}`);
   });
   const summary = await trainer.run();
   bar.done(`loss ${summary.finalLoss.toFixed(3)}`);
   if (summary.steps === 0) throw new UniAdapterError('ERR_STATE', `${task} training ran no step`);
-  return summary;
+  if (o.serve) await saveServedModel(ctx.dir, task, model, config);
+  return summaryOf(summary);
 }
 
 /** Retrieval: recall on the held-out images before and after training (with a curve), and examples. */
@@ -209,7 +211,8 @@ export async function retrievalStage(
     let after = zeroShot;
     let training: TrainingSummary | undefined;
     if (method.trains) {
-      const summary = await train(ctx, model, config, 'retrieval', method, plan.retrievalSteps, {
+      training = await train(ctx, model, config, 'retrieval', method, plan.retrievalSteps, {
+        serve: options.serve,
         afterStep: async (step) => {
           if (step % plan.evalEvery === 0 && step < plan.retrievalSteps) curve.push(await recall(model, evalSet, tok, step));
         },
@@ -218,9 +221,7 @@ export async function retrievalStage(
           if (typeof parts.lossItm === 'number') itmLosses.push(parts.lossItm);
         },
       });
-      training = summaryOf(summary);
-      if (options.serve) await saveServedModel(ctx.dir, 'retrieval', model, config);
-      after = await recall(model, evalSet, tok, summary.steps);
+      after = await recall(model, evalSet, tok, training.steps);
       curve.push(after);
     }
     const tail = itmLosses.slice(-Math.max(1, Math.ceil(itmLosses.length / 10)));
@@ -282,8 +283,7 @@ export async function vqaStage(ctx: StageContext, method: DemoMethod, options: S
   let after = before;
   let training: TrainingSummary | undefined;
   if (method.trains) {
-    training = summaryOf(await train(ctx, model, config, 'vqa', method, plan.qaSteps));
-    if (options.serve) await saveServedModel(ctx.dir, 'vqa', model, config);
+    training = await train(ctx, model, config, 'vqa', method, plan.qaSteps, { serve: options.serve });
     after = await accuracy();
   }
   log(
@@ -322,8 +322,7 @@ export async function captionStage(ctx: StageContext, method: DemoMethod, option
   let caps = before;
   let training: TrainingSummary | undefined;
   if (method.trains) {
-    training = summaryOf(await train(ctx, model, config, 'caption', method, plan.captionSteps));
-    if (options.serve) await saveServedModel(ctx.dir, 'caption', model, config);
+    training = await train(ctx, model, config, 'caption', method, plan.captionSteps, { serve: options.serve });
     caps = await generate();
   }
   const after = ciderOf(caps, references);
