@@ -8,6 +8,13 @@ export interface TimingOptions {
   iterations: number;
 }
 
+/** The median (the mean of the two middle values for an even count); NaN for no values. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 === 1 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
 /**
  * Median, nearest-rank p90, mean, min and max of latencies in milliseconds.
  *
@@ -17,10 +24,9 @@ export function latencyStats(samplesMs: readonly number[]): LatencyStats {
   if (samplesMs.length === 0) throw new Error('latencyStats needs at least one sample');
   const s = [...samplesMs].sort((a, b) => a - b);
   const n = s.length;
-  const median = n % 2 === 1 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
   const p90 = s[Math.max(0, Math.ceil(0.9 * n) - 1)];
   const mean = s.reduce((a, b) => a + b, 0) / n;
-  return { samples: n, medianMs: median, p90Ms: p90, meanMs: mean, minMs: s[0], maxMs: s[n - 1] };
+  return { samples: n, medianMs: median(s), p90Ms: p90, meanMs: mean, minMs: s[0], maxMs: s[n - 1] };
 }
 
 /** Milliseconds since an arbitrary origin, with sub-millisecond resolution. */

@@ -16,6 +16,7 @@ import autocannon from 'autocannon';
 import { readServeConfig } from '../../lib/serve/serve-config';
 import { COLORS, POSITIONS, SHAPES, SIZES } from '../../lib/tools/synthetic/vocab';
 import { flags, machine, writeReport } from '../store/common';
+import { median } from '../timing';
 
 const CLI = path.join(__dirname, '..', '..', 'lib', 'cli.ts');
 
@@ -75,7 +76,7 @@ const ROUTES = ['retrieve', 'retrieveItc', 'caption'] as const;
 type Route = (typeof ROUTES)[number];
 type Mode = 'batching' | 'noBatching';
 
-/** Bodies sent in turn, one per request (each connection walks the list from its own offset). */
+/** Bodies sent in turn, one per request, from one list shared by all connections. */
 async function load(url: string, bodies: readonly unknown[], o: { connections: number; seconds?: number; amount?: number }): Promise<Record<string, number>> {
   const encoded = bodies.map((b) => JSON.stringify(b));
   let next = 0;
@@ -150,10 +151,6 @@ async function main(): Promise<void> {
     }
     rounds.push(entry);
   }
-  const median = (xs: number[]) => {
-    const v = [...xs].sort((a, b) => a - b);
-    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-  };
   const ratioOf = (route: Route) => rounds.map((r) => r.batching[route].requestsPerSecond / r.noBatching[route].requestsPerSecond);
   const perRound = Object.fromEntries(ROUTES.map((r) => [r, ratioOf(r)])) as Record<Route, number[]>;
   const ratios = Object.fromEntries(ROUTES.map((r) => [r, median(perRound[r])])) as Record<Route, number>;

@@ -505,8 +505,9 @@ export class GalleryStore {
   /**
    * The `k` items most similar to each of several ITC vectors (a batch of queries). Through the ANN
    * index (or for one vector), one look-up per vector; without an index, or with `exact`, one exact
-   * pass over the items for all vectors together, scored by `scorer` (default: in JavaScript). Either way each list is what
-   * `searchVector` gives for its vector, up to rounding of the scores and the order of exact ties.
+   * pass over the items for all vectors together, scored by `scorer` (default: in JavaScript). Either
+   * way each list is what `searchVector` gives for its vector, up to rounding of the scores and the
+   * order of exact ties.
    *
    * @throws UniAdapterError ERR_ARG for a bad `where` (LanceDB's message) or options, ERR_SHAPE for a vector
    */

@@ -1,7 +1,7 @@
 /**
  * Search over a gallery store. Each query's ITC vector finds a shortlist in the store (ANN or exact,
- * filtered by `where`; one exact pass for all queries of an unindexed store), and the ITM head re-scores the
- * shortlists through the one re-rank engine in one pass over all queries: an item shortlisted by
+ * filtered by `where`; one exact pass for all queries of an unindexed store), and the ITM head
+ * re-scores the shortlists through the one re-rank engine in one pass over all queries: an item shortlisted by
  * several queries has its tokens read from disk (or re-embedded from its source in a 'recompute' store)
  * and its cross-attention keys and values computed once per native call.
  *
