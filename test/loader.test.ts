@@ -1,4 +1,4 @@
-import { DataLoader, mixSeed, shardIndices, shuffledIndices, type Batch, type LoadContext } from '../lib/data/loader';
+import { DataLoader, mixSeed, shardIndices, shuffledBlocks, shuffledIndices, type Batch, type LoadContext } from '../lib/data/loader';
 import { Rng } from '../lib/data/rng';
 import { UniAdapterError } from '../lib/errors';
 
@@ -27,6 +27,25 @@ describe('shuffling and sharding', () => {
       [ref[i], ref[j]] = [ref[j], ref[i]];
     }
     expect(a).toEqual(ref);
+  });
+
+  test('shuffleBlock shuffles blocks of consecutive records whole, so each block lands in one batch', async () => {
+    const blocks = shuffledBlocks(11, 2, new Rng(3));
+    expect([...blocks].sort((x, y) => x - y)).toEqual(range(11));
+    expect(shuffledBlocks(11, 2, new Rng(3))).toEqual(blocks);
+    // the blocks' order is shuffledIndices' permutation of the block numbers
+    expect(blocks.filter((i) => i % 2 === 0).map((i) => i / 2)).toEqual(shuffledIndices(6, new Rng(3)));
+    for (let p = 0; p < blocks.length; p++) if (blocks[p] % 2 === 0 && blocks[p] < 10) expect(blocks[p + 1]).toBe(blocks[p] + 1);
+    expect(shuffledBlocks(11, 1, new Rng(3))).toEqual(shuffledIndices(11, new Rng(3)));
+
+    const loader = new DataLoader(range(40), { load: identity, batchSize: 4, shuffleBlock: 2, seed: 9 });
+    const batches = await collect(loader.iterate(0));
+    expect(batches).toHaveLength(10);
+    for (const b of batches) for (let k = 0; k < 4; k += 2) expect([b.items[k] % 2, b.items[k + 1]]).toEqual([0, b.items[k] + 1]);
+    expect(loader.epochIndices(1)).not.toEqual(loader.epochIndices(0));
+    // one by one (the default) is unchanged
+    expect(new DataLoader(range(40), { load: identity, batchSize: 4, seed: 9 }).epochIndices(0)).toEqual(shuffledIndices(40, new Rng(9)));
+    expect(() => new DataLoader(range(4), { load: identity, batchSize: 2, shuffleBlock: 0 })).toThrow(expect.objectContaining({ code: 'ERR_ARG' }));
   });
 
   test('DistributedSampler semantics: pad by repeating from the start, rank takes rank::world', () => {

@@ -83,6 +83,12 @@ export interface DataLoaderOptions<R, S> {
   dropLast?: boolean;
   /** Base seed; epoch e is shuffled with seed + e (default 42). The same on every rank. */
   seed?: number;
+  /**
+   * Shuffle blocks of this many consecutive records as units, keeping each block's order (default 1:
+   * records one by one). With a batch size that is a multiple of it, on one process, every block lands
+   * in one batch: records meant as in-batch negatives of each other (minimal pairs) stay together.
+   */
+  shuffleBlock?: number;
   /** This process's rank (default 0). */
   rank?: number;
   /** Number of ranks (default 1). */
@@ -158,6 +164,12 @@ export function shardIndices(order: readonly number[], rank: number, worldSize: 
   return out;
 }
 
+/** 0..n−1 in blocks of `block` consecutive indices (the last may be shorter), the blocks shuffled by {@link shuffledIndices}. */
+export function shuffledBlocks(n: number, block: number, random: ShuffleRandom): number[] {
+  const blocks = shuffledIndices(Math.ceil(n / block), random);
+  return blocks.flatMap((b) => Array.from({ length: Math.min(block, n - b * block) }, (_, i) => b * block + i));
+}
+
 /** A FIFO counting semaphore: at most `limit` holders at once, served in request order. */
 class Limiter {
   private active = 0;
@@ -199,6 +211,7 @@ export class DataLoader<R, S> {
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   readonly seed: number;
+  readonly shuffleBlock: number;
   readonly rank: number;
   readonly worldSize: number;
   readonly concurrency: number;
@@ -230,6 +243,7 @@ export class DataLoader<R, S> {
     if (!Number.isSafeInteger(this.seed) || this.seed < 0) {
       throw new UniAdapterError('ERR_ARG', `seed must be a non-negative integer, got ${this.seed}`);
     }
+    this.shuffleBlock = positiveInt('shuffleBlock', options.shuffleBlock ?? 1);
     this.worldSize = positiveInt('worldSize', options.worldSize ?? 1);
     this.rank = positiveInt('rank', options.rank ?? 0, 0);
     if (this.rank >= this.worldSize) {
@@ -279,9 +293,11 @@ export class DataLoader<R, S> {
   epochIndices(epoch: number): number[] {
     positiveInt('epoch', epoch, 0);
     const n = this.records.length;
-    const order = this.shuffle
-      ? shuffledIndices(n, this.random(this.seed + epoch))
-      : Array.from({ length: n }, (_, i) => i);
+    const order = !this.shuffle
+      ? Array.from({ length: n }, (_, i) => i)
+      : this.shuffleBlock === 1
+        ? shuffledIndices(n, this.random(this.seed + epoch))
+        : shuffledBlocks(n, this.shuffleBlock, this.random(this.seed + epoch));
     return shardIndices(order, this.rank, this.worldSize);
   }
 

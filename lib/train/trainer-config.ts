@@ -53,6 +53,12 @@ export interface TrainerConfig {
   adamBetas?: [number, number];
   adamEps?: number;
   seed?: number;
+  /**
+   * Shuffle blocks of this many consecutive training records as units (default 1), for data written
+   * in minimal pairs (the synthetic generator's `shapeTwins`); it must divide the batch size, and
+   * training must run in one process.
+   */
+  shuffleBlock?: number;
   /** Samples decoded at once while a step runs. */
   loaderConcurrency?: number;
   onBadRecord?: 'skip' | 'fail';
@@ -84,6 +90,9 @@ export function validateTrainerConfig(c: TrainerConfig): void {
     throw new UniAdapterError('ERR_CONFIG', `'export' is for task 'pretrain' (which writes a whole checkpoint); task '${c.task}' writes an adapter`);
   }
   if (c.export !== undefined) validateExport(c.export);
+  if (c.shuffleBlock !== undefined && (!Number.isInteger(c.shuffleBlock) || c.shuffleBlock < 1 || c.batchSize % c.shuffleBlock !== 0)) {
+    throw new UniAdapterError('ERR_CONFIG', `shuffleBlock must be a positive integer that divides batchSize ${c.batchSize}, got ${String(c.shuffleBlock)}`);
+  }
   if (c.maxSteps !== undefined && (!Number.isInteger(c.maxSteps) || c.maxSteps < 1)) throw new UniAdapterError('ERR_CONFIG', 'maxSteps must be a positive integer');
 }
 

@@ -213,12 +213,17 @@ export class Trainer extends EventEmitter {
         autoContrast: c.autoContrast,
       });
       const seed = c.seed ?? 42;
+      const shuffleBlock = c.shuffleBlock ?? 1;
+      if (shuffleBlock > 1 && dist.worldSize > 1) {
+        throw new UniAdapterError('ERR_CONFIG', `shuffleBlock ${shuffleBlock} keeps blocks in one batch only in one process; run with --nproc 1 or drop shuffleBlock`);
+      }
       const loader = new DataLoader<TrainRecord, TrainSample>(records, {
         load: (r, ctx) => loadSample(c.task, r, media, ctx.seed),
         batchSize: c.batchSize / dist.worldSize,
         shuffle: true,
         dropLast: true,
         seed,
+        shuffleBlock,
         rank: dist.rank,
         worldSize: dist.worldSize,
         concurrency: c.loaderConcurrency ?? 4,
