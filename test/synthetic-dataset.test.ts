@@ -6,6 +6,7 @@ import { openDatasetFolder } from '../lib/data/dataset-folder';
 import { generateSyntheticDataset, type SyntheticDatasetSummary } from '../lib/tools/synthetic/generate';
 import { buildManifest, MANIFEST_FILE, SYNTHETIC_TASKS } from '../lib/tools/synthetic/layout';
 import { COLOR_RGB } from '../lib/tools/synthetic/vocab';
+import { resolveSyntheticOptions } from '../lib/tools/synthetic/options';
 import { colorMask, decodePng, decodeVideo, listFiles, maskStats } from './helpers/synthetic-pixels';
 
 const SMALL = {
@@ -307,5 +308,36 @@ describe('generateSyntheticDataset', () => {
     const summary = JSON.parse(out);
     expect(summary.counts).toMatchObject({ trainImages: 4, valImages: 2, testImages: 2, trainVideos: 0 });
     expect(fs.existsSync(path.join(d, MANIFEST_FILE))).toBe(true);
+  });
+
+  test('shapeTwins writes training images in twin pairs whose captions differ only in shapes, listed pair by pair', async () => {
+    const d = tmp();
+    dirs.push(d);
+    const summary = await generateSyntheticDataset(d, { seed: 4, numTrainImages: 40, numTestImages: 6, captionsPerImage: 2, shapeTwins: true, tasks: ['retrieval'] });
+    expect(summary.counts).toMatchObject({ trainImages: 40, trainImageCaptions: 80 });
+    const train = readJson(d, 'annotations/retrieval_train.json') as Array<{ image: string; caption: string }>;
+    expect(train).toHaveLength(80);
+    const shapes = /\b(circle|square|triangle|star|cross|diamond)\b/g;
+    const blank = (c: string) => c.replace(shapes, '_').replace(/\ban? /g, 'a ');
+    for (let p = 0; p < 20; p++) {
+      const block = train.slice(p * 4, p * 4 + 4);
+      const [a, b] = [`synth_train_${String(2 * p + 1).padStart(6, '0')}.png`, `synth_train_${String(2 * p + 2).padStart(6, '0')}.png`];
+      expect(block.map((r) => r.image)).toEqual([a, b, a, b]);
+      for (const k of [0, 2]) {
+        expect(blank(block[k].caption)).toBe(blank(block[k + 1].caption));
+        expect(block[k].caption).not.toBe(block[k + 1].caption);
+      }
+      // the twins' pixels differ (the shape), their first captions say so
+      expect(fs.readFileSync(path.join(d, 'images', a)).equals(fs.readFileSync(path.join(d, 'images', b)))).toBe(false);
+    }
+    // test images are not twinned, and the option is off by default
+    const test = readJson(d, 'annotations/retrieval_test.json') as Array<{ caption: string[] }>;
+    expect(test).toHaveLength(6);
+    const plain = tmp();
+    dirs.push(plain);
+    await generateSyntheticDataset(plain, { seed: 4, numTrainImages: 40, numTestImages: 6, captionsPerImage: 2, tasks: ['retrieval'] });
+    const plainTrain = readJson(plain, 'annotations/retrieval_train.json') as Array<{ image: string }>;
+    expect(plainTrain.slice(0, 4).map((r) => r.image)).toEqual(['synth_train_000001.png', 'synth_train_000001.png', 'synth_train_000002.png', 'synth_train_000002.png']);
+    expect(() => resolveSyntheticOptions({ shapeTwins: 'yes' as unknown as boolean })).toThrow(expect.objectContaining({ code: 'ERR_ARG' }));
   });
 });

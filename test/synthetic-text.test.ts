@@ -5,7 +5,7 @@
 import { imageCaptions, videoCaptions } from '../lib/tools/synthetic/captions';
 import { Prng } from '../lib/tools/synthetic/prng';
 import { imageQuestions, simulateAnswers, videoQuestions, ANSWERS_BY_KIND } from '../lib/tools/synthetic/questions';
-import { sampleImageScene, sampleVideoScene, sceneSignature, type Scene, type SceneObject } from '../lib/tools/synthetic/scene';
+import { sampleImageScene, sampleVideoScene, sceneSignature, shapeTwin, type Scene, type SceneObject } from '../lib/tools/synthetic/scene';
 import { PATTERN_WORDS } from '../lib/tools/synthetic/vocab';
 
 const COLOR_WORDS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange', 'white'];
@@ -206,6 +206,40 @@ describe('synthetic captions', () => {
       if (byCaption.has(cap)) expect(byCaption.get(cap)).toBe(sig);
       byCaption.set(cap, sig);
     }
+  });
+
+  test('a shape twin differs from its scene in exactly one object, and only in its shape; looks stay distinct', () => {
+    const changedShapes = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      const scene = sampleImageScene(Prng.fromKey('twin-scene', i), { maxObjects: 3 });
+      const before = JSON.stringify(scene);
+      const twin = shapeTwin(scene, Prng.fromKey('twin', i));
+      expect(JSON.stringify(scene)).toBe(before); // the original is left as it was
+      expect(twin.background).toEqual(scene.background);
+      const diffs = twin.objects.map((o, k) => [o, scene.objects[k]] as const).filter(([o, s]) => JSON.stringify(o) !== JSON.stringify(s));
+      expect(diffs).toHaveLength(1);
+      const [o, s] = diffs[0];
+      expect(o.shape).not.toBe(s.shape);
+      expect({ ...o, shape: s.shape }).toEqual(s);
+      const looks = twin.objects.map((x) => `${x.shape}/${x.color}`);
+      expect(new Set(looks).size).toBe(looks.length);
+      // Captions drawn with the same generator differ only where the shape is named.
+      const a = imageCaptions(scene, Prng.fromKey('twin-text', i), 3);
+      const b = imageCaptions(twin, Prng.fromKey('twin-text', i), 3);
+      for (let k = 0; k < 3; k++) {
+        const wa = a[k].replace(/[,:]/g, '').split(' ');
+        const wb = b[k].replace(/[,:]/g, '').split(' ');
+        expect(wb).toHaveLength(wa.length);
+        for (let w = 0; w < wa.length; w++) {
+          if (wa[w] === wb[w]) continue;
+          const article = (x: string) => x === 'a' || x === 'an';
+          expect(SHAPE_WORDS.includes(wa[w]) || article(wa[w])).toBe(true);
+          expect(SHAPE_WORDS.includes(wb[w]) || article(wb[w])).toBe(true);
+        }
+      }
+      changedShapes.add(`${s.shape}>${o.shape}`);
+    }
+    expect(changedShapes.size).toBeGreaterThan(20); // every shape turns into most others
   });
 });
 

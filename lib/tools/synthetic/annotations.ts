@@ -98,9 +98,19 @@ export function questionId(id: number, k: number): number {
   return id * 10 + k;
 }
 
-/** Karpathy-style train records: one per (image, caption). */
-export function karpathyTrain(items: readonly ImageItem[]): KarpathyTrainRecord[] {
-  return items.flatMap((it) => it.captions.map((caption) => ({ image: it.file, caption, image_id: imageIdString(it.id) })));
+/**
+ * Karpathy-style train records: one per (image, caption), image by image; with `twins`, pair by pair
+ * (items 0–1, 2–3, …), the two images' k-th captions next to each other.
+ */
+export function karpathyTrain(items: readonly ImageItem[], options: { twins?: boolean } = {}): KarpathyTrainRecord[] {
+  const record = (it: ImageItem, caption: string): KarpathyTrainRecord => ({ image: it.file, caption, image_id: imageIdString(it.id) });
+  if (!options.twins) return items.flatMap((it) => it.captions.map((caption) => record(it, caption)));
+  const out: KarpathyTrainRecord[] = [];
+  for (let i = 0; i < items.length; i += 2) {
+    const pair = items.slice(i, i + 2);
+    for (let k = 0; k < pair[0].captions.length; k++) for (const it of pair) out.push(record(it, it.captions[k]));
+  }
+  return out;
 }
 
 /** Karpathy-style evaluation records: one per image with all its captions. */

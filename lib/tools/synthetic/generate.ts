@@ -52,7 +52,7 @@ import { encodePng } from './png';
 import { Prng } from './prng';
 import { imageQuestions, simulateAnswers, videoQuestions } from './questions';
 import { renderFrame, renderFrames } from './raster';
-import { sampleImageScene, sampleVideoScene, sceneSignature, type Scene } from './scene';
+import { sampleImageScene, sampleVideoScene, sceneSignature, shapeTwin, type Scene } from './scene';
 
 /** What a generation run wrote. Paths are absolute except where noted. */
 export interface SyntheticDatasetSummary {
@@ -140,11 +140,16 @@ function planImages(o: ResolvedSyntheticOptions, splits: Array<[ImageSplit, numb
   for (const [split, count] of splits) {
     const used = new Set<string>();
     for (let i = 0; i < count; i++, id++) {
-      const scene = sampleUnique(
-        (attempt) => sampleImageScene(Prng.fromKey(o.seed, 'image-scene', split, i, attempt), { maxObjects: o.maxObjects }),
-        used
-      );
-      const captions = imageCaptions(scene, Prng.fromKey(o.seed, 'image-captions', split, i), o.captionsPerImage, { patterns: o.patterns });
+      const twin = o.shapeTwins && split === 'train' && i % 2 === 1;
+      const scene = twin
+        ? sampleUnique((attempt) => shapeTwin(items[items.length - 1].scene, Prng.fromKey(o.seed, 'image-twin', split, i, attempt)), used)
+        : sampleUnique(
+            (attempt) => sampleImageScene(Prng.fromKey(o.seed, 'image-scene', split, i, attempt), { maxObjects: o.maxObjects }),
+            used
+          );
+      // A twin takes its predecessor's caption draws, so the two caption lists differ only in the shape word.
+      const captionKey = twin ? i - 1 : i;
+      const captions = imageCaptions(scene, Prng.fromKey(o.seed, 'image-captions', split, captionKey), o.captionsPerImage, { patterns: o.patterns });
       const questions = imageQuestions(scene, Prng.fromKey(o.seed, 'image-questions', split, i), o.questionsPerImage, { patterns: o.patterns });
       const answerRng = Prng.fromKey(o.seed, 'image-answers', split, i);
       const answers = questions.map((qa) => simulateAnswers(qa, answerRng));
@@ -356,11 +361,11 @@ export async function generateSyntheticDataset(
   const jobs: Array<[string, unknown]> = [];
   if (o.tasks.includes('retrieval')) {
     const f = files('retrieval');
-    jobs.push([f.train, karpathyTrain(trainImages)], [f.val, karpathyEval(valImages)], [f.test, karpathyEval(testImages)]);
+    jobs.push([f.train, karpathyTrain(trainImages, { twins: o.shapeTwins })], [f.val, karpathyEval(valImages)], [f.test, karpathyEval(testImages)]);
   }
   if (o.tasks.includes('caption')) {
     const f = files('caption');
-    jobs.push([f.train, karpathyTrain(trainImages)], [f.test, karpathyEval(testImages)], [f.gt, cocoCaptionGt(testImages)]);
+    jobs.push([f.train, karpathyTrain(trainImages, { twins: o.shapeTwins })], [f.test, karpathyEval(testImages)], [f.gt, cocoCaptionGt(testImages)]);
   }
   if (o.tasks.includes('vqa')) {
     const f = files('vqa');

@@ -10,6 +10,7 @@ export {
   sampleImageScene,
   sampleVideoScene,
   sceneSignature,
+  shapeTwin,
   type Background,
   type ImageSceneOptions,
   type Pose,

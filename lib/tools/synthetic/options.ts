@@ -54,6 +54,14 @@ export interface SyntheticDatasetOptions {
    */
   patterns?: boolean;
   /**
+   * Training images in shape twins (default false): every second training image is its predecessor
+   * with one object in another shape (see `shapeTwin`), captioned with the same wordings. The
+   * retrieval/caption train annotations then list the twins' k-th captions side by side, so that a
+   * loader shuffling blocks of two records (`shuffleBlock: 2`) puts each pair in one batch. A split for
+   * pretraining: in-batch negatives that differ only in shape make shape carry weight in ITC and ITM.
+   */
+  shapeTwins?: boolean;
+  /**
    * Which tasks to write. Default: the image tasks, plus the video tasks when there are training
    * clips. Media are written only for the tasks chosen.
    */
@@ -85,6 +93,7 @@ export interface ResolvedSyntheticOptions {
   questionsPerVideo: number;
   maxObjects: number;
   patterns: boolean;
+  shapeTwins: boolean;
   tasks: SyntheticTask[];
   ffmpeg: string | undefined;
   concurrency: number;
@@ -169,6 +178,7 @@ export function resolveSyntheticOptions(options: SyntheticDatasetOptions = {}): 
     questionsPerVideo: int(options.questionsPerVideo, 'questionsPerVideo', 3, 1, MAX_QUESTIONS),
     maxObjects: int(options.maxObjects, 'maxObjects', 2, 1, 3),
     patterns: bool(options.patterns, 'patterns', false),
+    shapeTwins: bool(options.shapeTwins, 'shapeTwins', false),
     tasks,
     ffmpeg: options.ffmpeg,
     concurrency,

@@ -217,6 +217,20 @@ export function sampleVideoScene(rng: Prng, options: VideoSceneOptions): Scene {
 }
 
 /**
+ * The scene's shape twin: the same scene (background, cells, sizes, colors, texture) with one object,
+ * drawn at random, in another shape that no other object of the same color has. Pretraining on twins
+ * side by side makes shape, and nothing else, tell an image from its twin.
+ */
+export function shapeTwin(scene: Scene, rng: Prng): Scene {
+  const k = rng.int(scene.objects.length);
+  const target = scene.objects[k];
+  const taken = (shape: ShapeName) => scene.objects.some((o, i) => i !== k && o.color === target.color && o.shape === shape);
+  const shapes = SHAPES.filter((s) => s !== target.shape && !taken(s));
+  const objects = scene.objects.map((o, i) => (i === k ? { ...o, shape: rng.pick(shapes) } : { ...o }));
+  return { background: { ...scene.background }, objects, frames: scene.frames };
+}
+
+/**
  * A string that identifies what captions can say about a scene (objects' look, size, cell and motion,
  * and the background color), used to keep the scenes of one split distinguishable.
  */
