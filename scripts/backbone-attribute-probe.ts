@@ -5,7 +5,7 @@
  * the number of values. The demo's README cites it: the shipped backbone tells colors apart but hardly
  * shapes, and it cannot know the background patterns its pretraining captions never named.
  *
- *   npx tsx scripts/backbone-attribute-probe.ts <demo-report>/data [--adapter <demo-report>/retrieval/adapter.safetensors] [--images 60]
+ *   npx tsx scripts/backbone-attribute-probe.ts <demo-report>/data | <pretraining split> [--adapter <demo-report>/retrieval/adapter.safetensors] [--images 60]
  *       [--weights other-backbone.safetensors --image-size N]   (a candidate backbone instead of the shipped one)
  */
 import * as fs from 'fs';
@@ -33,7 +33,10 @@ async function main(): Promise<void> {
   if (!data) throw new Error('usage: backbone-attribute-probe.ts <demo data folder> [--adapter file] [--images N]');
   const n = Number(values.images ?? 60);
   await setThreads(1);
-  const records = JSON.parse(fs.readFileSync(path.join(data, 'annotations', 'caption_test.json'), 'utf8')) as Array<{ image: string; caption: string[] }>;
+  // A demo folder has caption_test.json; a pretraining split (retrieval only) the same records in retrieval_test.json.
+  const testFile = ['caption_test.json', 'retrieval_test.json'].map((f) => path.join(data, 'annotations', f)).find((f) => fs.existsSync(f));
+  if (!testFile) throw new Error(`${data}/annotations has neither caption_test.json nor retrieval_test.json`);
+  const records = JSON.parse(fs.readFileSync(testFile, 'utf8')) as Array<{ image: string; caption: string[] }>;
   const tok = BlipTokenizer.bertBaseUncased();
   const config = demoModelConfig('retrieval', { ...FULL_PLAN, ...(values['image-size'] ? { imageSize: Number(values['image-size']) } : {}) });
   const weights = values.weights ?? (await embeddedModel()).weights;

@@ -287,6 +287,7 @@ describe('generateSyntheticDataset', () => {
       json: false,
       options: { seed: 3, imageSize: 96, numTrainImages: 50, numTestImages: 10, numTrainVideos: 8, numTestVideos: 2, framesPerVideo: 12 },
     });
+    expect(synthOptionsFromArgs(['out', '--shape-twins', '--no-video']).options).toEqual({ numTrainVideos: 0, numTestVideos: 0, shapeTwins: true });
     expect(synthOptionsFromArgs(['out', '--no-video', '--tasks', 'vqa,video-qa'])).toEqual({
       dir: 'out',
       json: false,
