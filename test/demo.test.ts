@@ -106,6 +106,13 @@ describe('demo (quick plan)', () => {
     expect(report.parameters.sharePercent).toBeLessThan(5);
     // 60 VQA test questions: each accuracy is a whole number of hits.
     for (const acc of [report.vqa.zeroShot, report.vqa.after, report.vqa.majorityBaseline]) expect(Math.abs(acc * 0.6 - Math.round(acc * 0.6))).toBeLessThan(1e-9);
+    // The by-type breakdown adds up to the overall accuracies.
+    const types = Object.values(report.vqa.byType);
+    expect(types.reduce((n, t) => n + t.questions, 0)).toBe(report.vqa.questions);
+    const overall = (key: 'majority' | 'zeroShot' | 'after') => types.reduce((s, t) => s + t[key] * t.questions, 0) / report.vqa.questions;
+    expect(overall('majority')).toBeCloseTo(report.vqa.majorityBaseline, 9);
+    expect(overall('zeroShot')).toBeCloseTo(report.vqa.zeroShot, 9);
+    expect(overall('after')).toBeCloseTo(report.vqa.after, 9);
     expect(lines.some((l) => l.startsWith('zero-shot'))).toBe(true);
     expect(report.tunableFraction).toBeCloseTo(report.parameters.sharePercent / 100, 12);
   });

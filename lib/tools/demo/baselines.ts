@@ -15,7 +15,7 @@ export function questionType(question: string): string {
   return question.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 2).join(' ');
 }
 
-/** Accuracy (%) on `test` of answering each question type's most frequent answer in `train`. */
+/** Accuracy (%) on `test` of answering each question type's most frequent answer in `train`, and that answer by type (every test type included). */
 export function majorityBaseline(train: readonly QaItem[], test: readonly QaItem[]): { accuracy: number; answers: Record<string, string> } {
   const counts = new Map<string, Map<string, number>>();
   for (const r of train) {
@@ -31,8 +31,36 @@ export function majorityBaseline(train: readonly QaItem[], test: readonly QaItem
   const fallback = top(overall);
   const answers: Record<string, string> = {};
   for (const [t, m] of counts) answers[t] = top(m);
-  const hits = test.filter((r) => r.answers.includes(answers[questionType(r.question)] ?? fallback)).length;
+  // A type never seen in training gets the most frequent answer overall.
+  for (const r of test) answers[questionType(r.question)] ??= fallback;
+  const hits = test.filter((r) => r.answers.includes(answers[questionType(r.question)])).length;
   return { accuracy: test.length ? (100 * hits) / test.length : 0, answers };
+}
+
+/** Accuracy (%) per question type of answering with `majority` (from {@link majorityBaseline}) and of each named list of predicted answers. */
+export function accuracyByType<K extends string>(
+  test: readonly QaItem[],
+  majority: Readonly<Record<string, string>>,
+  predicted: Readonly<Record<K, readonly string[]>>
+): Record<string, { questions: number; majority: number } & Record<K, number>> {
+  const names = Object.keys(predicted) as K[];
+  const tally = new Map<string, { questions: number; majority: number; hits: number[] }>();
+  test.forEach((r, i) => {
+    const t = questionType(r.question);
+    const h = tally.get(t) ?? { questions: 0, majority: 0, hits: names.map(() => 0) };
+    h.questions++;
+    if (r.answers.includes(majority[t] ?? '')) h.majority++;
+    names.forEach((k, j) => {
+      if (r.answers.includes(predicted[k][i])) h.hits[j]++;
+    });
+    tally.set(t, h);
+  });
+  const out: Record<string, { questions: number; majority: number } & Record<K, number>> = {};
+  for (const [t, h] of [...tally].sort((a, b) => b[1].questions - a[1].questions || (a[0] < b[0] ? -1 : 1))) {
+    const pct = (n: number) => (100 * n) / h.questions;
+    out[t] = { questions: h.questions, majority: pct(h.majority), ...Object.fromEntries(names.map((k, j) => [k, pct(h.hits[j])])) } as { questions: number; majority: number } & Record<K, number>;
+  }
+  return out;
 }
 
 /** CIDEr-D of captions against references (ids are positions). */

@@ -19,7 +19,7 @@ import type { VqaModel } from '../../model/vqa-model';
 import { ModelSession } from '../../session/model-session';
 import type { BlipTokenizer } from '../../text/tokenizer';
 import { Trainer, type TrainSummary } from '../../train/trainer';
-import { ciderOf, constantCaptionCider, distinctFraction, majorityBaseline } from './baselines';
+import { accuracyByType, ciderOf, constantCaptionCider, distinctFraction, majorityBaseline } from './baselines';
 import type { DemoMethod } from './demo-methods';
 import { checkpointModelConfig, demoModelConfig, type DemoPlan } from './demo-plan';
 import { createProgress } from './progress-bar';
@@ -85,6 +85,8 @@ export interface VqaStageResult {
   after: number;
   majorityBaseline: number;
   questions: number;
+  /** Accuracies (%) by question type (its first two words): the majority answer's, zero-shot and after. */
+  byType: Record<string, { questions: number; majority: number; zeroShot: number; after: number }>;
   parameters: ParameterCount;
   training?: TrainingSummary;
   examples: Array<{ image: string; question: string; answer: string; truth: string[] }>;
@@ -270,7 +272,8 @@ export async function vqaStage(ctx: StageContext, method: DemoMethod, options: S
   const model = session.modelFor('vqa');
   const task = (await openDatasetFolder(ctx.data)).task('vqa');
   const test = (await task.readEval('test')).records.slice(0, plan.qaEvalQuestions);
-  const majority = majorityBaseline((await task.readTrain()).records, test).accuracy;
+  const baseline = majorityBaseline((await task.readTrain()).records, test);
+  const majority = baseline.accuracy;
   const list = (await task.readAnswerList()).answers;
   const accuracy = async () => {
     const res = await answerQuestions(model, test.map((r) => r.image), test.map((r) => r.question), { tokenizer: tok, answerList: list, k: Math.min(16, list.length) });
@@ -290,12 +293,15 @@ export async function vqaStage(ctx: StageContext, method: DemoMethod, options: S
     `VQA (${method.label}${training ? `, ${training.steps} steps` : ''}; answer ranking over ${list.length} answers, ${test.length} held-out questions): ` +
       `accuracy ${before.acc.toFixed(1)}% -> ${after.acc.toFixed(1)}% (majority answer per question type: ${majority.toFixed(1)}%)`
   );
+  const byType = accuracyByType(test, baseline.answers, { zeroShot: before.res.map((r) => r.answer), after: after.res.map((r) => r.answer) });
+  log(`  by question type (questions: majority / after): ${Object.entries(byType).map(([t, a]) => `'${t}' ${a.questions}: ${a.majority.toFixed(0)}% / ${a.after.toFixed(0)}%`).join(', ')}`);
   const examples = [0, 1, 2].map((i) => ({ image: path.basename(test[i].image), question: test[i].question, answer: after.res[i].answer, truth: test[i].answers }));
   return {
     zeroShot: before.acc,
     after: after.acc,
     majorityBaseline: majority,
     questions: test.length,
+    byType,
     parameters,
     ...(training ? { training } : {}),
     examples,

@@ -65,7 +65,7 @@ export interface DemoReport {
   /** Mean ITM loss over the last tenth of the retrieval steps (0.64 is chance for one positive and two negatives). */
   itm: { finalLoss: number };
   /** Accuracies (%) on the held-out questions; majorityBaseline answers each question type's most frequent training answer. */
-  vqa: { zeroShot: number; after: number; majorityBaseline: number; questions: number; training: TrainingSummary; seconds: number };
+  vqa: { zeroShot: number; after: number; majorityBaseline: number; questions: number; byType: VqaStageResult['byType']; training: TrainingSummary; seconds: number };
   /** CIDEr-D before and after, the best constant training caption's, and the share of distinct captions (see CaptionStageResult). */
   caption: Omit<CaptionStageResult, 'parameters' | 'training'> & { training: TrainingSummary };
   examples: {
@@ -154,7 +154,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       tunableFraction: r.parameters.trainable / r.parameters.total,
       retrieval: { zeroShot: r.zeroShot, after: r.after, chanceR1: r.chanceR1, chanceR5: r.chanceR5, curve: r.curve, training: r.training!, seconds: r.seconds },
       itm: { finalLoss: r.itmFinalLoss },
-      vqa: { zeroShot: q.zeroShot, after: q.after, majorityBaseline: q.majorityBaseline, questions: q.questions, training: q.training!, seconds: q.seconds },
+      vqa: { zeroShot: q.zeroShot, after: q.after, majorityBaseline: q.majorityBaseline, questions: q.questions, byType: q.byType, training: q.training!, seconds: q.seconds },
       caption: { ...captionReport, training: c.training! },
       examples: { retrieve: r.examples, answer: q.examples },
       checks,
