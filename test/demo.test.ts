@@ -204,6 +204,9 @@ describe('demo (quick plan)', () => {
     expect(dom).toContain(`data-passed="${report.passed}"`);
     for (const ex of report.caption.examples) expect(dom).toContain(ex.caption);
     expect(dom).toContain('src="training.png"');
+    // one metrics row per VQA question type, besides the six overall rows
+    expect((dom.match(/<tr data-metric-row/g) ?? []).length).toBe(6 + Object.keys(report.vqa.byType).length);
+    for (const type of Object.keys(report.vqa.byType)) expect(dom).toContain(`questions starting "${type}"`);
     const shot = path.join(dir, 'report-page.png');
     await run('chromium', [...chromium, `--screenshot=${shot}`, `file://${page}`], { timeout: 120_000 });
     if (process.env.UNIADAPTER_KEEP_SCREENSHOT) fs.copyFileSync(shot, process.env.UNIADAPTER_KEEP_SCREENSHOT.replace(/(\.png)?$/, '-report.png'));
