@@ -6,7 +6,7 @@
  * shapes, and it cannot know the background patterns its pretraining captions never named.
  *
  *   npx tsx scripts/backbone-attribute-probe.ts <demo-report>/data | <pretraining split> [--adapter <demo-report>/retrieval/adapter.safetensors] [--images 60]
- *       [--weights other-backbone.safetensors --image-size N]   (a candidate backbone instead of the shipped one)
+ *       [--weights other-backbone.safetensors --image-size N --patch-size N]   (a candidate backbone instead of the shipped one)
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -28,7 +28,7 @@ function variant(caption: string, word: string, other: string): string {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { adapter: { type: 'string' }, images: { type: 'string' }, weights: { type: 'string' }, 'image-size': { type: 'string' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { adapter: { type: 'string' }, images: { type: 'string' }, weights: { type: 'string' }, 'image-size': { type: 'string' }, 'patch-size': { type: 'string' } } });
   const data = positionals[0];
   if (!data) throw new Error('usage: backbone-attribute-probe.ts <demo data folder> [--adapter file] [--images N]');
   const n = Number(values.images ?? 60);
@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   if (!testFile) throw new Error(`${data}/annotations has neither caption_test.json nor retrieval_test.json`);
   const records = JSON.parse(fs.readFileSync(testFile, 'utf8')) as Array<{ image: string; caption: string[] }>;
   const tok = BlipTokenizer.bertBaseUncased();
-  const config = demoModelConfig('retrieval', { ...FULL_PLAN, ...(values['image-size'] ? { imageSize: Number(values['image-size']) } : {}) });
+  const base = demoModelConfig('retrieval', { ...FULL_PLAN, ...(values['image-size'] ? { imageSize: Number(values['image-size']) } : {}) });
+  const config = values['patch-size'] ? { ...base, vision: { ...base.vision!, patchSize: Number(values['patch-size']) } } : base;
   const weights = values.weights ?? (await embeddedModel()).weights;
   await using session = await ModelSession.open({ config, weights, tokenizer: tok, ...(values.adapter ? { adapter: values.adapter } : {}) });
   const model = session.modelFor('retrieval');
