@@ -164,10 +164,15 @@ export function shardIndices(order: readonly number[], rank: number, worldSize: 
   return out;
 }
 
-/** 0..n−1 in blocks of `block` consecutive indices (the last may be shorter), the blocks shuffled by {@link shuffledIndices}. */
+/**
+ * 0..n−1 in blocks of `block` consecutive indices, the whole blocks shuffled by {@link shuffledIndices};
+ * the n mod block indices left over come last, so that every whole block starts at a multiple of `block`.
+ */
 export function shuffledBlocks(n: number, block: number, random: ShuffleRandom): number[] {
-  const blocks = shuffledIndices(Math.ceil(n / block), random);
-  return blocks.flatMap((b) => Array.from({ length: Math.min(block, n - b * block) }, (_, i) => b * block + i));
+  const whole = Math.floor(n / block);
+  const order = shuffledIndices(whole, random).flatMap((b) => Array.from({ length: block }, (_, i) => b * block + i));
+  for (let i = whole * block; i < n; i++) order.push(i);
+  return order;
 }
 
 /** A FIFO counting semaphore: at most `limit` holders at once, served in request order. */
