@@ -169,6 +169,7 @@ export function shardIndices(order: readonly number[], rank: number, worldSize: 
  * the n mod block indices left over come last, so that every whole block starts at a multiple of `block`.
  */
 export function shuffledBlocks(n: number, block: number, random: ShuffleRandom): number[] {
+  if (block === 1) return shuffledIndices(n, random);
   const whole = Math.floor(n / block);
   const order = shuffledIndices(whole, random).flatMap((b) => Array.from({ length: block }, (_, i) => b * block + i));
   for (let i = whole * block; i < n; i++) order.push(i);
@@ -298,11 +299,9 @@ export class DataLoader<R, S> {
   epochIndices(epoch: number): number[] {
     positiveInt('epoch', epoch, 0);
     const n = this.records.length;
-    const order = !this.shuffle
-      ? Array.from({ length: n }, (_, i) => i)
-      : this.shuffleBlock === 1
-        ? shuffledIndices(n, this.random(this.seed + epoch))
-        : shuffledBlocks(n, this.shuffleBlock, this.random(this.seed + epoch));
+    const order = this.shuffle
+      ? shuffledBlocks(n, this.shuffleBlock, this.random(this.seed + epoch))
+      : Array.from({ length: n }, (_, i) => i);
     return shardIndices(order, this.rank, this.worldSize);
   }
 
