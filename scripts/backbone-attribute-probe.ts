@@ -16,9 +16,8 @@ import { TextGallery } from '../lib/inference/text-gallery';
 import { setThreads } from '../lib/native/runtime-info';
 import { ModelSession } from '../lib/session/model-session';
 import { BlipTokenizer } from '../lib/text/tokenizer';
-import { demoModelConfig, FULL_PLAN } from '../lib/tools/demo/demo-plan';
+import { BACKBONE_OPTIONS, probedBackbone } from './probed-backbone';
 import { COLORS, PATTERN_WORDS, SHAPES } from '../lib/tools/synthetic/vocab';
-import { embeddedModel } from '../lib/weights/embedded-model';
 
 const ATTRIBUTES: Record<string, readonly string[]> = { shape: SHAPES, color: COLORS, pattern: Object.values(PATTERN_WORDS) };
 
@@ -28,7 +27,7 @@ function variant(caption: string, word: string, other: string): string {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { adapter: { type: 'string' }, images: { type: 'string' }, weights: { type: 'string' }, 'image-size': { type: 'string' }, 'patch-size': { type: 'string' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { adapter: { type: 'string' }, images: { type: 'string' }, ...BACKBONE_OPTIONS } });
   const data = positionals[0];
   if (!data) throw new Error('usage: backbone-attribute-probe.ts <demo data folder> [--adapter file] [--images N]');
   const n = Number(values.images ?? 60);
@@ -38,9 +37,7 @@ async function main(): Promise<void> {
   if (!testFile) throw new Error(`${data}/annotations has neither caption_test.json nor retrieval_test.json`);
   const records = JSON.parse(fs.readFileSync(testFile, 'utf8')) as Array<{ image: string; caption: string[] }>;
   const tok = BlipTokenizer.bertBaseUncased();
-  const base = demoModelConfig('retrieval', { ...FULL_PLAN, ...(values['image-size'] ? { imageSize: Number(values['image-size']) } : {}) });
-  const config = values['patch-size'] ? { ...base, vision: { ...base.vision!, patchSize: Number(values['patch-size']) } } : base;
-  const weights = values.weights ?? (await embeddedModel()).weights;
+  const { config, weights } = await probedBackbone(values);
   await using session = await ModelSession.open({ config, weights, tokenizer: tok, ...(values.adapter ? { adapter: values.adapter } : {}) });
   const model = session.modelFor('retrieval');
   const result: Record<string, { correct: number; images: number; chance: number }> = {};

@@ -4,7 +4,7 @@
  * color and its grid cell, scored on held-out images of the same split (the last quarter). Chance is
  * 1/6 for shape, 1/7 for color and 1/9 for the cell. Unlike the ITM probe (backbone-attribute-probe.ts) it asks the image side alone.
  *
- *   npx tsx scripts/backbone-linear-probe.ts <split folder> [--weights backbone.safetensors [--patch-size N]] [--features cls|tokens]
+ *   npx tsx scripts/backbone-linear-probe.ts <split folder> [--weights backbone.safetensors [--image-size N --patch-size N]] [--features cls|tokens]
  *
  * The split folder is one `uniadapter synth` or `uniadapter pretrain` wrote (images/ and
  * annotations/retrieval_train.json); the embedded backbone is probed unless --weights names another.
@@ -17,10 +17,9 @@ import type { RetrievalModel } from '../lib/model/retrieval-model';
 import { setThreads } from '../lib/native/runtime-info';
 import { ModelSession } from '../lib/session/model-session';
 import { BlipTokenizer } from '../lib/text/tokenizer';
-import { demoModelConfig, FULL_PLAN } from '../lib/tools/demo/demo-plan';
+import { BACKBONE_OPTIONS, probedBackbone } from './probed-backbone';
 import { LOCATION_PHRASES } from '../lib/tools/synthetic/phrases';
 import { COLORS, SHAPES } from '../lib/tools/synthetic/vocab';
-import { embeddedModel } from '../lib/weights/embedded-model';
 
 const EPOCHS = 150;
 const LR = 0.01;
@@ -90,7 +89,7 @@ function probe(train: Float64Array[], trainY: number[], test: Float64Array[], te
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { weights: { type: 'string' }, features: { type: 'string' }, 'patch-size': { type: 'string' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { features: { type: 'string' }, ...BACKBONE_OPTIONS } });
   const split = positionals[0];
   const which = (values.features ?? 'cls') as 'cls' | 'tokens';
   if (!split || (which !== 'cls' && which !== 'tokens')) throw new Error('usage: backbone-linear-probe.ts <split folder> [--weights file] [--features cls|tokens]');
@@ -102,11 +101,9 @@ async function main(): Promise<void> {
   const named = (words: readonly string[], caption: string) => words.filter((w) => new RegExp(`\\b${w}\\b`).test(caption));
   const items = [...canonical].filter(([, c]) => named(SHAPES, c).length === 1 && !/ and /.test(c));
   const cut = Math.floor(items.length * 0.75);
-  const base = demoModelConfig('retrieval', FULL_PLAN);
-  const config = values['patch-size'] ? { ...base, vision: { ...base.vision!, patchSize: Number(values['patch-size']) } } : base;
-  const weights = values.weights ?? (await embeddedModel()).weights;
+  const { config, weights, imageSize } = await probedBackbone(values);
   await using session = await ModelSession.open({ config, weights, tokenizer: BlipTokenizer.bertBaseUncased() });
-  const x = await features(session.modelFor('retrieval'), items.map(([f]) => path.join(split, 'images', f)), FULL_PLAN.imageSize, which);
+  const x = await features(session.modelFor('retrieval'), items.map(([f]) => path.join(split, 'images', f)), imageSize, which);
   const result: Record<string, { train: number; heldOut: number; chance: number }> = {};
   // A canonical caption words each cell with its first phrase ("in the top left corner").
   const cells = Object.values(LOCATION_PHRASES).map((p) => p[0]);
