@@ -12,7 +12,7 @@ import { DEMO_METHODS } from '../lib/tools/demo/demo-methods';
 import { compareTable, compareTargetMet, runCompare, type CompareReport } from '../lib/tools/demo/run-compare';
 import { runCli } from './helpers/run-cli';
 
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uniadapter-compare-'));
 const lines: string[] = [];
