@@ -210,9 +210,10 @@ describe('report page', () => {
         { query: 'a green triangle', results: [{ image: thumbs[3], score: 0.88, correct: false }, { image: thumbs[4], score: 0.81, correct: true }, { image: thumbs[5], score: 0.2, correct: false }] },
       ],
       answers: [
-        { image: thumbs[0], question: 'what colour is the circle?', answer: 'red', truth: ['red', 'dark red'] },
+        { image: thumbs[0], question: 'what colour is the circle?', answer: 'red', truth: [...Array(9).fill('red'), 'dark red'] },
         { image: thumbs[1], question: 'how many shapes?', answer: '3', truth: ['2'] },
         { image: thumbs[5], question: 'is it "blue" & <big>?', answer: 'yes', truth: ['yes'] },
+        { image: thumbs[4], question: 'what pattern is the background?', answer: 'striped', truth: [...Array(8).fill('speckled'), 'striped', 'striped'] },
       ],
       captions: [
         { image: thumbs[2], caption: 'a red circle next to a square', references: ['a red circle and a blue square', 'two shapes'] },
@@ -251,7 +252,7 @@ describe('report page', () => {
     // Self-contained: no scripts, no external URLs; the thumbnails are data: URLs, the plot a relative name.
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/(src|href)="(https?:|\/\/|file:)/);
-    expect(html.match(/src="data:image\/png;base64,/g)).toHaveLength(9);
+    expect(html.match(/src="data:image\/png;base64,/g)).toHaveLength(10);
     expect(html.match(/src="data:image\/jpeg;base64,/g)).toHaveLength(2);
     expect(html).toContain('<img src="training.png"');
 
@@ -265,6 +266,10 @@ describe('report page', () => {
     expect(dom.match(/<figure class="hit wrong"/g)).toHaveLength(4);
     expect(dom.match(/data-answer-correct="true"/g)).toHaveLength(2);
     expect(dom.match(/data-answer-correct="false"/g)).toHaveLength(1);
+    // Two of ten annotators said "striped": VQA's soft accuracy gives 0.6, shown as partly right.
+    expect(dom).toContain('data-answer-correct="partly" data-answer-score="0.6"');
+    expect(dom).toContain('partly right (score 0.60)');
+    expect(dom).toContain('<li>red ×9</li><li>dark red</li>');
     expect(dom.match(/<figure class="example caption"/g)).toHaveLength(2);
     expect(dom.match(/<tr data-metric-row/g)).toHaveLength(3);
     // The data's markup is text on the page, not elements.

@@ -4,10 +4,36 @@
  * computed from training data only (the constant caption is chosen among training captions).
  */
 import { evaluateCaptions } from '../../evaluation/metrics/caption-metrics';
+import { vqaSoftScore } from '../../evaluation/metrics/vqa-accuracy';
 
 export interface QaItem {
   question: string;
+  /** The distinct answers. */
   answers: readonly string[];
+  /** The human answers as given (VQA: ten), which the scores count; `answers` stands in when absent. */
+  humanAnswers?: readonly string[];
+}
+
+const human = (r: QaItem): readonly string[] => r.humanAnswers ?? r.answers;
+
+/**
+ * The score of one answer in [0, 1]: VQA v2's soft accuracy against the human answers (an answer two
+ * of ten annotators gave scores 0.6, not 1), or exact match where a question has a single answer.
+ */
+export function answerScore(prediction: string, answers: readonly string[]): number {
+  return answers.length >= 2 ? vqaSoftScore(prediction, answers) : answers[0] === prediction ? 1 : 0;
+}
+
+/** Each distinct answer with how many annotators gave it, most given first (ties in order of first appearance). */
+export function tallyAnswers(answers: readonly string[]): Array<[answer: string, count: number]> {
+  const n = new Map<string, number>();
+  for (const a of answers) n.set(a, (n.get(a) ?? 0) + 1);
+  return [...n].sort((a, b) => b[1] - a[1]);
+}
+
+/** The answer most annotators gave (the first of those tied). */
+export function consensusAnswer(answers: readonly string[]): string {
+  return tallyAnswers(answers)[0]?.[0] ?? '';
 }
 
 /** A question's type, as VQA's question_type: its first two words ("what color", "is there", "how many"). */
@@ -15,14 +41,18 @@ export function questionType(question: string): string {
   return question.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 2).join(' ');
 }
 
-/** Accuracy (%) on `test` of answering each question type's most frequent answer in `train`, and that answer by type (every test type included). */
+/**
+ * VQA accuracy (%) on `test` of answering each question type's most frequent answer in `train` (each
+ * training question counted by its consensus answer), and that answer by type (every test type included).
+ */
 export function majorityBaseline(train: readonly QaItem[], test: readonly QaItem[]): { accuracy: number; answers: Record<string, string> } {
   const counts = new Map<string, Map<string, number>>();
   for (const r of train) {
     if (!r.answers.length) continue;
     const t = questionType(r.question);
     const m = counts.get(t) ?? new Map<string, number>();
-    m.set(r.answers[0], (m.get(r.answers[0]) ?? 0) + 1);
+    const a = consensusAnswer(human(r));
+    m.set(a, (m.get(a) ?? 0) + 1);
     counts.set(t, m);
   }
   const overall = new Map<string, number>();
@@ -33,11 +63,11 @@ export function majorityBaseline(train: readonly QaItem[], test: readonly QaItem
   for (const [t, m] of counts) answers[t] = top(m);
   // A type never seen in training gets the most frequent answer overall.
   for (const r of test) answers[questionType(r.question)] ??= fallback;
-  const hits = test.filter((r) => r.answers.includes(answers[questionType(r.question)])).length;
-  return { accuracy: test.length ? (100 * hits) / test.length : 0, answers };
+  const score = test.reduce((s, r) => s + answerScore(answers[questionType(r.question)], human(r)), 0);
+  return { accuracy: test.length ? (100 * score) / test.length : 0, answers };
 }
 
-/** Accuracy (%) per question type of answering with `majority` (from {@link majorityBaseline}) and of each named list of predicted answers. */
+/** VQA accuracy (%) per question type of answering with `majority` (from {@link majorityBaseline}) and of each named list of predicted answers. */
 export function accuracyByType<K extends string>(
   test: readonly QaItem[],
   majority: Readonly<Record<string, string>>,
@@ -49,9 +79,9 @@ export function accuracyByType<K extends string>(
     const t = questionType(r.question);
     const h = tally.get(t) ?? { questions: 0, majority: 0, hits: names.map(() => 0) };
     h.questions++;
-    if (r.answers.includes(majority[t] ?? '')) h.majority++;
+    h.majority += answerScore(majority[t] ?? '', human(r));
     names.forEach((k, j) => {
-      if (r.answers.includes(predicted[k][i])) h.hits[j]++;
+      h.hits[j] += answerScore(predicted[k][i], human(r));
     });
     tally.set(t, h);
   });

@@ -8,6 +8,7 @@ import * as path from 'path';
 import { UniAdapterError } from '../../errors';
 import { writeFileAtomic } from '../../io/atomic';
 import { describeSystemError } from '../../io/random-access-file';
+import { answerScore, tallyAnswers } from './baselines';
 
 export interface ReportMetricRow {
   task: string;
@@ -70,6 +71,7 @@ const STYLE = `
   .mark { font-weight: 700; }
   .right .mark { color: #2b8a3e; }
   .wrong .mark { color: #c92a2a; }
+  .partly .mark { color: #e67700; }
   .none { color: #777; }
 `;
 
@@ -184,13 +186,15 @@ async function retrievalSection(images: ImageEmbedder, retrieval: ReportPageInpu
 async function answersSection(images: ImageEmbedder, answers: ReportPageInput['answers']): Promise<string> {
   const items: string[] = [];
   for (const a of answers) {
-    // Right as the demo's accuracy counts it: the answer is one of the annotated ones.
-    const right = a.truth.includes(a.answer);
-    const truth = a.truth.map((t) => `<li>${escapeHtml(t)}</li>`).join('');
+    // Scored as the demo's accuracy scores it: VQA's soft accuracy against the annotators' answers.
+    const score = +answerScore(a.answer, a.truth).toFixed(4);
+    const verdict = score === 1 ? 'right' : score > 0 ? 'partly' : 'wrong';
+    const mark = { right: '✓ right', partly: `≈ partly right (score ${score.toFixed(2)})`, wrong: '✗ wrong' }[verdict];
+    const truth = tallyAnswers(a.truth).map(([t, n]) => `<li>${escapeHtml(t)}${n > 1 ? ` ×${n}` : ''}</li>`).join('');
     items.push(
-      `<figure class="example answer ${right ? 'right' : 'wrong'}" data-answer-correct="${right}"><img class="thumb" src="${await images.dataUrl(a.image)}" alt="VQA example">` +
-        `<figcaption><p>Q: ${escapeHtml(a.question)}</p><p>A: <b>${escapeHtml(a.answer)}</b> <span class="mark">${right ? '✓ right' : '✗ wrong'}</span></p>` +
-        `<p>Truth:</p><ul>${truth}</ul></figcaption></figure>`
+      `<figure class="example answer ${verdict}" data-answer-correct="${score === 1 ? 'true' : score > 0 ? 'partly' : 'false'}" data-answer-score="${score}"><img class="thumb" src="${await images.dataUrl(a.image)}" alt="VQA example">` +
+        `<figcaption><p>Q: ${escapeHtml(a.question)}</p><p>A: <b>${escapeHtml(a.answer)}</b> <span class="mark">${mark}</span></p>` +
+        `<p>Annotators said:</p><ul>${truth}</ul></figcaption></figure>`
     );
   }
   return `<section id="vqa" data-section="vqa"><h2>Visual question answering</h2>${items.length ? `<div class="examples">${items.join('')}</div>` : none('VQA examples')}</section>`;

@@ -14,6 +14,7 @@ import { embeddedModel } from '../../weights/embedded-model';
 import { BlipTokenizer } from '../../text/tokenizer';
 import { DEMO_METHOD } from './demo-methods';
 import type { DemoPlan } from './demo-plan';
+import { answerScore, tallyAnswers } from './baselines';
 import {
   captionStage,
   retrievalStage,
@@ -133,7 +134,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     for (const ex of r.examples) log(`retrieve "${ex.query}" -> ${ex.results.map((x) => `${x.image}${x.correct ? ' (correct)' : ''}`).join(', ')}`);
 
     const q = await vqaStage(ctx, DEMO_METHOD, { serve: true });
-    for (const ex of q.examples) log(`answer ${ex.image} "${ex.question}" -> ${ex.answer} (truth: ${ex.truth.join(' / ')})`);
+    for (const ex of q.examples) {
+      const said = tallyAnswers(ex.truth).map(([a, n]) => `${a} ×${n}`).join(', ');
+      log(`answer ${ex.image} "${ex.question}" -> ${ex.answer}, VQA score ${answerScore(ex.answer, ex.truth).toFixed(1)} (annotators: ${said})`);
+    }
     const c = await captionStage(ctx, DEMO_METHOD, { serve: true });
     for (const ex of c.examples) log(`caption ${ex.image} -> "${ex.caption}" (reference: "${ex.references[0]}")`);
 
