@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../io/atomic';
 import { generateSyntheticDataset } from '../tools/synthetic';
 import type { SyntheticDatasetOptions } from '../tools/synthetic/options';
 import { manifestPathOf, PRETRAINED_MANIFEST_FORMAT, sha256File, type PretrainedManifest } from '../weights/pretrained-manifest';
-import type { TrainerConfig } from '../train/trainer-config';
+import { validateTrainerConfig, type TrainerConfig } from '../train/trainer-config';
 import { parseCommandArgs, type Command } from './command';
 import { configFromFlags, runTraining, TRAIN_FLAGS } from './train';
 
@@ -33,6 +33,8 @@ export const command: Command = {
     }
     config.task = 'pretrain';
     const { synthetic, ...trainer } = config;
+    // Before the split is generated (minutes), so that a misspelt key stops the run at once.
+    validateTrainerConfig(trainer);
     if (synthetic) {
       if (!('folder' in trainer.data)) throw new UniAdapterError('ERR_CONFIG', "'synthetic' needs data.folder: the folder the split is generated into");
       io.stderr.write(`generating the synthetic pretraining split in ${trainer.data.folder}\n`);

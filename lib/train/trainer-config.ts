@@ -76,7 +76,32 @@ export interface TrainerConfig {
   export?: WeightsExport;
 }
 
+/** Every key of {@link TrainerConfig}; the type below fails to compile when one is missing. */
+const TRAINER_CONFIG_KEYS = [
+  'task', 'model', 'weights', 'data', 'batchSize', 'epochs', 'lr', 'minLr', 'weightDecay', 'schedule', 'warmupSteps', 'alpha',
+  'hardNegatives', 'maxTextLength', 'frameSampling', 'frames', 'augment', 'randAugment', 'autoContrast', 'dropout', 'clipGradNorm',
+  'exemptBiasNorm', 'adamBetas', 'adamEps', 'seed', 'shuffleBlock', 'loaderConcurrency', 'onBadRecord', 'outputDir',
+  'checkpointEverySteps', 'resume', 'maxSteps', 'threads', 'export',
+] as const satisfies ReadonlyArray<keyof TrainerConfig>;
+const everyKeyListed: [Exclude<keyof TrainerConfig, (typeof TRAINER_CONFIG_KEYS)[number]>] extends [never] ? true : never = true;
+void everyKeyListed;
+
+/** Sections a training file may hold for other commands: `uniadapter eval` reads `evaluation` from the same file. */
+const OTHER_COMMANDS_SECTIONS = ['evaluation'];
+
+function rejectUnknownKeys(c: object): void {
+  for (const k of Object.keys(c)) {
+    if ((TRAINER_CONFIG_KEYS as readonly string[]).includes(k) || OTHER_COMMANDS_SECTIONS.includes(k)) continue;
+    if (k === 'synthetic') {
+      throw new UniAdapterError('ERR_CONFIG', "'synthetic' (a split generated before training) is read by `uniadapter pretrain` only; generate the split with `uniadapter synth` for other tasks");
+    }
+    throw new UniAdapterError('ERR_CONFIG', `unknown key '${k}' in the training configuration (known: ${[...TRAINER_CONFIG_KEYS, ...OTHER_COMMANDS_SECTIONS].join(', ')})`);
+  }
+}
+
 export function validateTrainerConfig(c: TrainerConfig): void {
+  if (!c || typeof c !== 'object' || Array.isArray(c)) throw new UniAdapterError('ERR_CONFIG', 'the training configuration must be a mapping');
+  rejectUnknownKeys(c);
   const tasks: TrainTask[] = ['retrieval', 'video-retrieval', 'vqa', 'video-qa', 'caption', 'pretrain'];
   if (!tasks.includes(c.task)) throw new UniAdapterError('ERR_CONFIG', `task must be one of ${tasks.join(', ')}, got '${c.task}'`);
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) throw new UniAdapterError('ERR_CONFIG', `batchSize must be a positive integer, got ${c.batchSize}`);

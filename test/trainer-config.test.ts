@@ -1,0 +1,59 @@
+/**
+ * A training configuration with a key the trainer does not know is refused (ERR_CONFIG naming it)
+ * instead of silently ignored, as a misspelt `warmupStep` would be, before anything runs; the sections
+ * other commands read from the same file pass, and every shipped configuration validates.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { readTrainConfig } from '../lib/cli/train';
+import { validateTrainerConfig, type TrainerConfig } from '../lib/train/trainer-config';
+import { runCli } from './helpers/run-cli';
+
+const base = { task: 'retrieval', model: { preset: 'blip-base' }, data: { folder: '/data' }, batchSize: 4, epochs: 1, lr: 1e-4, outputDir: '/out' } as TrainerConfig;
+
+describe('training configuration keys', () => {
+  it('refuses an unknown key with its name and the known ones', () => {
+    expect(() => validateTrainerConfig({ ...base, warmupStep: 10 } as unknown as TrainerConfig)).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG', message: expect.stringMatching(/unknown key 'warmupStep' in the training configuration \(known: .*warmupSteps/) })
+    );
+    expect(() => validateTrainerConfig({ ...base, synthetic: { seed: 1 } } as unknown as TrainerConfig)).toThrow(/'synthetic'.*read by `uniadapter pretrain` only/);
+    expect(() => validateTrainerConfig([] as unknown as TrainerConfig)).toThrow(/must be a mapping/);
+  });
+
+  it('accepts every documented key and the evaluation section', () => {
+    expect(() => validateTrainerConfig({ ...base, evaluation: { k: 16 }, warmupSteps: 10, shuffleBlock: 2, threads: 1 } as TrainerConfig)).not.toThrow();
+  });
+
+  it('validates every shipped configuration (pretraining without its synthetic section, which pretrain takes off)', () => {
+    const dir = path.join(__dirname, '..', 'configs');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThan(5);
+    for (const f of files) {
+      const { synthetic: _synthetic, ...config } = readTrainConfig(path.join(dir, f)) as TrainerConfig & { synthetic?: unknown };
+      expect(() => validateTrainerConfig(config as TrainerConfig)).not.toThrow();
+    }
+  });
+
+  it('uniadapter train stops on a misspelt key before it trains', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uniadapter-keys-'));
+    try {
+      const file = path.join(dir, 'train.json');
+      fs.writeFileSync(file, JSON.stringify({ ...base, outputDir: path.join(dir, 'out'), learningRate: 1e-4 }));
+      const r = await runCli(['train', '--config', file]);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toContain("unknown key 'learningRate'");
+      expect(fs.existsSync(path.join(dir, 'out'))).toBe(false);
+      // pretrain checks the keys before it generates its synthetic split.
+      const pre = path.join(dir, 'pretrain.json');
+      const data = path.join(dir, 'split');
+      fs.writeFileSync(pre, JSON.stringify({ ...base, task: 'pretrain', data: { folder: data }, synthetic: { numTrainImages: 8 }, epoch: 1 }));
+      const p = await runCli(['pretrain', '--config', pre]);
+      expect(p.code).not.toBe(0);
+      expect(p.err).toContain("unknown key 'epoch'");
+      expect(fs.existsSync(data)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
