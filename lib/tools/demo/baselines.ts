@@ -14,7 +14,8 @@ export interface QaItem {
   humanAnswers?: readonly string[];
 }
 
-const human = (r: QaItem): readonly string[] => r.humanAnswers ?? r.answers;
+/** The answers a question's scores count: its human answers, or its distinct answers when it has none. */
+export const humanAnswers = (r: QaItem): readonly string[] => r.humanAnswers ?? r.answers;
 
 /**
  * The score of one answer in [0, 1]: VQA v2's soft accuracy against the human answers (an answer two
@@ -51,7 +52,7 @@ export function majorityBaseline(train: readonly QaItem[], test: readonly QaItem
     if (!r.answers.length) continue;
     const t = questionType(r.question);
     const m = counts.get(t) ?? new Map<string, number>();
-    const a = consensusAnswer(human(r));
+    const a = consensusAnswer(humanAnswers(r));
     m.set(a, (m.get(a) ?? 0) + 1);
     counts.set(t, m);
   }
@@ -63,7 +64,7 @@ export function majorityBaseline(train: readonly QaItem[], test: readonly QaItem
   for (const [t, m] of counts) answers[t] = top(m);
   // A type never seen in training gets the most frequent answer overall.
   for (const r of test) answers[questionType(r.question)] ??= fallback;
-  const score = test.reduce((s, r) => s + answerScore(answers[questionType(r.question)], human(r)), 0);
+  const score = test.reduce((s, r) => s + answerScore(answers[questionType(r.question)], humanAnswers(r)), 0);
   return { accuracy: test.length ? (100 * score) / test.length : 0, answers };
 }
 
@@ -79,9 +80,9 @@ export function accuracyByType<K extends string>(
     const t = questionType(r.question);
     const h = tally.get(t) ?? { questions: 0, majority: 0, hits: names.map(() => 0) };
     h.questions++;
-    h.majority += answerScore(majority[t] ?? '', human(r));
+    h.majority += answerScore(majority[t] ?? '', humanAnswers(r));
     names.forEach((k, j) => {
-      h.hits[j] += answerScore(predicted[k][i], human(r));
+      h.hits[j] += answerScore(predicted[k][i], humanAnswers(r));
     });
     tally.set(t, h);
   });

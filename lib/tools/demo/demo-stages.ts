@@ -19,7 +19,7 @@ import type { VqaModel } from '../../model/vqa-model';
 import { ModelSession } from '../../session/model-session';
 import type { BlipTokenizer } from '../../text/tokenizer';
 import { Trainer, type TrainSummary } from '../../train/trainer';
-import { accuracyByType, answerScore, ciderOf, constantCaptionCider, distinctFraction, majorityBaseline } from './baselines';
+import { accuracyByType, answerScore, ciderOf, constantCaptionCider, distinctFraction, humanAnswers, majorityBaseline } from './baselines';
 import type { DemoMethod } from './demo-methods';
 import { checkpointModelConfig, demoModelConfig, type DemoPlan } from './demo-plan';
 import { createProgress } from './progress-bar';
@@ -277,7 +277,7 @@ export async function vqaStage(ctx: StageContext, method: DemoMethod, options: S
   const list = (await task.readAnswerList()).answers;
   const accuracy = async () => {
     const res = await answerQuestions(model, test.map((r) => r.image), test.map((r) => r.question), { tokenizer: tok, answerList: list, k: Math.min(16, list.length) });
-    const score = res.reduce((s, r, i) => s + answerScore(r.answer, test[i].humanAnswers ?? test[i].answers), 0);
+    const score = res.reduce((s, r, i) => s + answerScore(r.answer, humanAnswers(test[i])), 0);
     return { acc: (100 * score) / test.length, res };
   };
   const parameters = await parameterCount(model);
@@ -295,7 +295,7 @@ export async function vqaStage(ctx: StageContext, method: DemoMethod, options: S
   );
   const byType = accuracyByType(test, baseline.answers, { zeroShot: before.res.map((r) => r.answer), after: after.res.map((r) => r.answer) });
   log(`  by question type (questions: majority / after): ${Object.entries(byType).map(([t, a]) => `'${t}' ${a.questions}: ${a.majority.toFixed(0)}% / ${a.after.toFixed(0)}%`).join(', ')}`);
-  const examples = [0, 1, 2].map((i) => ({ image: path.basename(test[i].image), question: test[i].question, answer: after.res[i].answer, truth: [...(test[i].humanAnswers ?? test[i].answers)] }));
+  const examples = [0, 1, 2].map((i) => ({ image: path.basename(test[i].image), question: test[i].question, answer: after.res[i].answer, truth: [...humanAnswers(test[i])] }));
   return {
     zeroShot: before.acc,
     after: after.acc,

@@ -192,7 +192,7 @@ async function answersSection(images: ImageEmbedder, answers: ReportPageInput['a
     const mark = { right: '✓ right', partly: `≈ partly right (score ${score.toFixed(2)})`, wrong: '✗ wrong' }[verdict];
     const truth = tallyAnswers(a.truth).map(([t, n]) => `<li>${escapeHtml(t)}${n > 1 ? ` ×${n}` : ''}</li>`).join('');
     items.push(
-      `<figure class="example answer ${verdict}" data-answer-correct="${score === 1 ? 'true' : score > 0 ? 'partly' : 'false'}" data-answer-score="${score}"><img class="thumb" src="${await images.dataUrl(a.image)}" alt="VQA example">` +
+      `<figure class="example answer ${verdict}" data-answer-correct="${{ right: 'true', partly: 'partly', wrong: 'false' }[verdict]}" data-answer-score="${score}"><img class="thumb" src="${await images.dataUrl(a.image)}" alt="VQA example">` +
         `<figcaption><p>Q: ${escapeHtml(a.question)}</p><p>A: <b>${escapeHtml(a.answer)}</b> <span class="mark">${mark}</span></p>` +
         `<p>Annotators said:</p><ul>${truth}</ul></figcaption></figure>`
     );
