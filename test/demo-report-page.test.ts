@@ -1,7 +1,6 @@
 /**
- * The demo's report pieces: the progress indicator (terminal and plain-log modes, on a fake stream and
- * clock), the grouped bar chart, and the static HTML report page, which is rendered in headless
- * Chromium to check that its examples, escaping and embedded thumbnails come out as written.
+ * The demo's report pieces: the grouped bar chart, and the static HTML report page, which is rendered in
+ * headless Chromium to check that its examples, escaping and embedded thumbnails come out as written.
  */
 import { execFile } from 'child_process';
 import * as fs from 'fs';
@@ -10,7 +9,6 @@ import * as path from 'path';
 import { promisify } from 'util';
 import sharp from 'sharp';
 import { barChartSvg, renderBarChartPng, type BarChartSpec } from '../lib/tools/demo/bar-chart';
-import { createProgress } from '../lib/tools/demo/progress-bar';
 import { writeReportPage, type ReportPageInput } from '../lib/tools/demo/report-page';
 import { expectUniAdapterError } from './helpers/expect-error';
 
@@ -25,94 +23,6 @@ function tempDir(): string {
 
 afterAll(() => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-/** A stream that records what is written to it. */
-function fakeStream(isTTY: boolean, columns?: number): { stream: NodeJS.WriteStream; writes: string[] } {
-  const writes: string[] = [];
-  const stream = { isTTY, columns, write: (s: string) => (writes.push(s), true) } as unknown as NodeJS.WriteStream;
-  return { stream, writes };
-}
-
-describe('createProgress on a terminal', () => {
-  it('redraws one line in place with the bar, count, percent, elapsed time, ETA and note, and ends it at done', () => {
-    let t = 0;
-    const { stream, writes } = fakeStream(true);
-    const p = createProgress('train', 100, { stream, now: () => t });
-    t = 10_000;
-    p.tick(25, 'loss 1.20');
-    expect(writes).toHaveLength(1);
-    expect(writes[0]).toBe(`\rtrain ${'█'.repeat(6)}${'░'.repeat(18)} 25/100   25%  elapsed 00:10  ETA 00:30  loss 1.20\x1b[K`);
-    t = 10_050;
-    p.tick(25);
-    expect(writes).toHaveLength(1); // under 100 ms since the last redraw
-    t = 10_200;
-    p.tick(25);
-    expect(writes).toHaveLength(2);
-    expect(writes[1]).toContain(`${'█'.repeat(18)}${'░'.repeat(6)} 75/100   75%  elapsed 00:10  ETA 00:03  loss 1.20`);
-    t = 75_000;
-    p.tick(500); // clamped at the total
-    p.done('saved');
-    expect(writes.slice(-2)).toEqual([`\rtrain ${'█'.repeat(24)} 100/100  100%  elapsed 01:15  ETA 00:00  saved\x1b[K`, '\n']);
-    const count = writes.length;
-    p.tick();
-    p.done();
-    expect(writes).toHaveLength(count);
-  });
-
-  it('draws at most about ten times a second and fits the line to the terminal width', () => {
-    let t = 0;
-    const { stream, writes } = fakeStream(true, 40);
-    const p = createProgress('a long label for a narrow terminal', 1000, { stream, now: () => t });
-    for (let i = 0; i < 1000; i++) {
-      t += 1;
-      p.tick();
-    }
-    expect(writes.length).toBeGreaterThanOrEqual(9);
-    expect(writes.length).toBeLessThanOrEqual(11);
-    for (const w of writes) {
-      expect(w.startsWith('\r') && w.endsWith('\x1b[K')).toBe(true);
-      expect(w.length - '\r\x1b[K'.length).toBeLessThan(40);
-    }
-  });
-});
-
-describe('createProgress in a log that is not a terminal', () => {
-  it('logs one line per 10 % crossed and one at done, with the same fields as plain text', () => {
-    let t = 0;
-    const lines: string[] = [];
-    const { stream, writes } = fakeStream(false);
-    const p = createProgress('eval', 50, { stream, log: (l) => lines.push(l), now: () => t });
-    for (let i = 0; i < 50; i++) {
-      t += 1000;
-      p.tick(1, `item ${i + 1}`);
-    }
-    expect(lines).toHaveLength(9);
-    expect(lines[0]).toBe('eval  5/50   10%  elapsed 00:05  ETA 00:45  item 5');
-    expect(lines[8]).toBe('eval  45/50   90%  elapsed 00:45  ETA 00:05  item 45');
-    p.done();
-    expect(lines).toHaveLength(10);
-    expect(lines[9]).toBe('eval  50/50  100%  elapsed 00:50  ETA 00:00  item 50');
-    expect(writes).toEqual([]);
-  });
-
-  it('logs one line for a tick that crosses several boundaries, and writes lines to the stream by default', () => {
-    const { stream, writes } = fakeStream(false);
-    const p = createProgress('steps', 10, { stream, now: () => 0 });
-    p.tick(4);
-    p.tick(0);
-    p.tick(1, 'half');
-    p.done();
-    expect(writes).toEqual(['steps  4/10   40%  elapsed 00:00  ETA --:--\n', 'steps  5/10   50%  elapsed 00:00  ETA --:--  half\n', 'steps  5/10   50%  elapsed 00:00  ETA --:--  half\n']);
-  });
-
-  it('refuses a total that is not a positive integer, and a negative tick', async () => {
-    for (const total of [0, -3, 1.5, NaN, Infinity]) {
-      await expectUniAdapterError(Promise.resolve().then(() => createProgress('x', total)), 'ERR_ARG', 'positive integer');
-    }
-    const p = createProgress('x', 3, { stream: fakeStream(false).stream });
-    await expectUniAdapterError(Promise.resolve().then(() => p.tick(-1)), 'ERR_ARG', 'non-negative');
-  });
 });
 
 const METHODS = ['zero-shot', 'linear probe', 'Houlsby adapter', 'LoRA', 'UniAdapter (shared)', 'UniAdapter (no sharing)', 'full fine-tuning'];

@@ -1,51 +1,133 @@
-/** A one-line progress display for training runs (redrawn in place on a terminal, periodic otherwise). */
-import type { StepEvent } from '../train/trainer';
+/**
+ * The one progress indicator of the command line (training, pretraining, the demo's stages). On a
+ * terminal it is one line redrawn in place (bar, count, percent, elapsed time, estimated time left, a
+ * note); in a log that is not a terminal (CI, a file) it writes plain lines at intervals, so the log
+ * stays short, and one at the end.
+ */
+import { UniAdapterError } from '../errors';
 
-function clock(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '--:--';
-  const s = Math.max(0, Math.round(seconds));
+export interface ProgressOptions {
+  /** Where the progress goes and whether it is a terminal (`isTTY`); default process.stderr. */
+  stream?: NodeJS.WriteStream | (NodeJS.WritableStream & { isTTY?: boolean; columns?: number });
+  /** Receives the plain lines when the stream is not a terminal; default: writes the line to the stream. */
+  log?: (line: string) => void;
+  /** The clock in milliseconds; default Date.now. */
+  now?: () => number;
+  /** Units already done before this run (a resumed training run); they count, but not in the rate. */
+  start?: number;
+  /** Units between two plain lines when the stream is not a terminal; default a tenth of the total. */
+  plainEvery?: number;
+}
+
+export interface Progress {
+  /** Adds `n` (default 1) units of work done, clamped at the total; `info` replaces the note shown. */
+  tick(n?: number, info?: string): void;
+  /** Writes a line of its own (an epoch summary, a warning) without breaking the redrawn line. */
+  print(line: string): void;
+  /** Shows the final state and ends the line. Later calls of tick and done are ignored. */
+  done(info?: string): void;
+}
+
+const BAR_CELLS = 24;
+/** At most ten redraws a second: a terminal redrawn on every step of a fast loop slows the loop. */
+const REDRAW_INTERVAL_MS = 100;
+
+/** Milliseconds as mm:ss, or h:mm:ss from an hour on. */
+function clock(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
   const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  return `${h ? `${h}:` : ''}${String(m).padStart(h ? 2 : 1, '0')}:${String(sec).padStart(2, '0')}`;
+  const mmss = `${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  return h ? `${h}:${mmss}` : mmss;
 }
 
-export function formatStep(e: StepEvent, width = 24): string {
-  const done = Math.min(1, e.step / Math.max(1, e.totalSteps));
-  const filled = Math.round(done * width);
-  const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
-  const parts = Object.entries(e.parts)
-    .map(([k, v]) => `${k.replace(/^loss/, '').toLowerCase()} ${v.toFixed(3)}`)
-    .join(' ');
-  return (
-    `step ${e.step}/${e.totalSteps} [${bar}] epoch ${e.epoch + 1} ` +
-    `loss ${e.loss.toFixed(4)}${parts ? ` (${parts})` : ''} lr ${e.lr.toExponential(2)} ` +
-    `${e.samplesPerSecond.toFixed(1)} samples/s ETA ${clock(e.etaSeconds)} rss ${(e.rssMb / 1024).toFixed(2)} GB` +
-    (e.skipped ? ' [step skipped: non-finite gradients]' : '')
-  );
+function count(name: string, value: number, label: string, min: 0 | 1): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new UniAdapterError('ERR_ARG', `progress "${label}": ${name} must be a ${min ? 'positive' : 'non-negative'} integer, got ${value}`);
+  }
+  return value;
 }
 
-export class ProgressLine {
-  private last = 0;
+/**
+ * A progress indicator for `total` units of work named `label`.
+ *
+ * @throws UniAdapterError ERR_ARG when `total` is not a positive integer, `start` not in [0, total] or
+ * `plainEvery` not a positive integer
+ */
+export function createProgress(label: string, total: number, options: ProgressOptions = {}): Progress {
+  count('the total', total, label, 1);
+  const start = count('start', options.start ?? 0, label, 0);
+  if (start > total) throw new UniAdapterError('ERR_ARG', `progress "${label}": start ${start} is past the total ${total}`);
+  const every = count('plainEvery', options.plainEvery ?? Math.max(1, Math.ceil(total / 10)), label, 1);
+  const stream = options.stream ?? process.stderr;
+  const now = options.now ?? Date.now;
+  const log = options.log ?? ((line: string) => void stream.write(`${line}\n`));
+  const tty = stream.isTTY === true;
+  const begun = now();
+  let done = start;
+  let note = '';
+  let lastDraw = -Infinity;
+  let drawn = false;
+  let lastPlain = Math.floor(start / every);
+  let finished = false;
 
-  constructor(
-    private readonly out: NodeJS.WritableStream & { isTTY?: boolean },
-    private readonly everySteps = 10
-  ) {}
+  const fields = (): string[] => {
+    const elapsed = now() - begun;
+    const rate = done > start && elapsed > 0 ? (done - start) / elapsed : 0;
+    const eta = rate > 0 ? clock((total - done) / rate) : '--:--';
+    const percent = Math.floor((done * 100) / total);
+    return [label, `${done}/${total}`, `${String(percent).padStart(3)}%`, `elapsed ${clock(elapsed)}`, `ETA ${eta}`, ...(note ? [note] : [])];
+  };
 
-  step(e: StepEvent): void {
-    const line = formatStep(e);
-    if (this.out.isTTY) {
-      this.out.write(`\r${line}\x1b[K`);
-      this.last = e.step;
-    } else if (e.step === 1 || e.step % this.everySteps === 0 || e.step === e.totalSteps) {
-      this.out.write(line + '\n');
-    }
-  }
+  const draw = (): void => {
+    const [name, ...rest] = fields();
+    const filled = Math.floor((done * BAR_CELLS) / total);
+    let line = `${name} ${'█'.repeat(filled)}${'░'.repeat(BAR_CELLS - filled)} ${rest.join('  ')}`;
+    // A line wider than the terminal wraps, and `\r` then redraws only its last row.
+    if (stream.columns && line.length >= stream.columns) line = line.slice(0, stream.columns - 1);
+    stream.write(`\r${line}\x1b[K`);
+    lastDraw = now();
+    drawn = true;
+  };
 
-  /** Ends the in-place line before other output. */
-  break(): void {
-    if (this.out.isTTY && this.last) this.out.write('\n');
-    this.last = 0;
-  }
+  const plainLine = (): string => fields().join('  ');
+
+  return {
+    tick(n = 1, info?: string): void {
+      if (finished) return;
+      if (!Number.isFinite(n) || n < 0) {
+        throw new UniAdapterError('ERR_ARG', `progress "${label}": a tick must be a non-negative number, got ${n}`);
+      }
+      done = Math.min(total, done + n);
+      if (info !== undefined) note = info;
+      if (tty) {
+        if (now() - lastDraw >= REDRAW_INTERVAL_MS) draw();
+        return;
+      }
+      // The line for the total is done's.
+      const mark = Math.floor(done / every);
+      if (mark > lastPlain && done < total) {
+        lastPlain = mark;
+        log(plainLine());
+      }
+    },
+    print(line: string): void {
+      if (tty && drawn && !finished) {
+        stream.write(`\r\x1b[K${line}\n`);
+        draw();
+      } else {
+        log(line);
+      }
+    },
+    done(info?: string): void {
+      if (finished) return;
+      finished = true;
+      if (info !== undefined) note = info;
+      if (tty) {
+        draw();
+        stream.write('\n');
+      } else {
+        log(plainLine());
+      }
+    },
+  };
 }

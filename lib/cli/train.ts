@@ -7,10 +7,10 @@ import * as path from 'path';
 import YAML from 'yaml';
 import { UniAdapterError } from '../errors';
 import { launch } from '../train/launcher';
-import { Trainer, type TrainSummary } from '../train/trainer';
+import { Trainer, type StepEvent, type TrainSummary } from '../train/trainer';
 import type { TrainerConfig } from '../train/trainer-config';
 import { intOption, parseCommandArgs, type Command } from './command';
-import { ProgressLine } from './progress';
+import { createProgress, type Progress } from './progress';
 
 const usage =
   'uniadapter train --config <file.yaml|json> [--nproc N] [--resume latest|<checkpoint>] [--max-steps N] [--output <dir>] [--json]';
@@ -92,6 +92,18 @@ export const command: Command = {
   },
 };
 
+/** What the progress line notes about a training step: epoch, loss and its parts, lr, speed, memory. */
+export function stepNote(e: StepEvent): string {
+  const parts = Object.entries(e.parts)
+    .map(([k, v]) => `${k.replace(/^loss/, '').toLowerCase()} ${v.toFixed(3)}`)
+    .join(' ');
+  return (
+    `epoch ${e.epoch + 1}  loss ${e.loss.toFixed(4)}${parts ? ` (${parts})` : ''}  lr ${e.lr.toExponential(2)}  ` +
+    `${e.samplesPerSecond.toFixed(1)} samples/s  rss ${(e.rssMb / 1024).toFixed(2)} GB` +
+    (e.skipped ? '  [step skipped: non-finite gradients]' : '')
+  );
+}
+
 /** Runs a training configuration with a progress line and a summary; the exit code and the summary. */
 export async function runTraining(
   config: TrainerConfig,
@@ -107,7 +119,9 @@ export async function runTraining(
   process.once('SIGTERM', onSignal);
   const trainer = new Trainer(config, { signal: abort.signal });
   const rank = Number(process.env.RANK ?? 0);
-  const progress = new ProgressLine(io.stderr);
+  // Made at the first step, which tells where a resumed run starts.
+  let progress: Progress | undefined;
+  const print = (line: string) => (progress ? progress.print(line) : io.stderr.write(line + '\n'));
   if (rank === 0 && !values.json) {
     trainer.on('start', (s) =>
       io.stderr.write(
@@ -115,19 +129,16 @@ export async function runTraining(
           `${s.trainable.toLocaleString('en-US')} trainable of ${s.total.toLocaleString('en-US')} parameters (${((100 * s.trainable) / s.total).toFixed(2)}%)\n`
       )
     );
-    trainer.on('step', (e) => progress.step(e));
-    trainer.on('epoch', (e) => {
-      progress.break();
-      io.stderr.write(`epoch ${e.epoch + 1}: mean loss ${e.meanLoss.toFixed(4)} over ${e.steps} steps in ${e.seconds.toFixed(1)} s\n`);
+    trainer.on('step', (e) => {
+      progress ??= createProgress('step', e.totalSteps, { stream: io.stderr, start: e.step - 1, plainEvery: 10 });
+      progress.tick(1, stepNote(e));
     });
-    trainer.on('log', (m) => {
-      progress.break();
-      io.stderr.write(m + '\n');
-    });
+    trainer.on('epoch', (e) => print(`epoch ${e.epoch + 1}: mean loss ${e.meanLoss.toFixed(4)} over ${e.steps} steps in ${e.seconds.toFixed(1)} s`));
+    trainer.on('log', (m) => print(m));
   }
   try {
     const summary = await trainer.run();
-    progress.break();
+    progress?.done();
     if (rank === 0) {
       if (values.json) io.stdout.write(JSON.stringify({ ...summary, losses: undefined }) + '\n');
       else

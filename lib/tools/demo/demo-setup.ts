@@ -6,7 +6,7 @@ import * as os from 'os';
 import { blasKind, recommendedThreads, runtimeReport, setThreads } from '../../native/runtime-info';
 import { generateSyntheticDataset } from '../synthetic';
 import type { DemoPlan } from './demo-plan';
-import { createProgress } from './progress-bar';
+import { createProgress } from '../../cli/progress';
 
 export interface DemoMachine {
   cpus: number;

@@ -22,7 +22,7 @@ import { Trainer, type TrainSummary } from '../../train/trainer';
 import { accuracyByType, answerScore, ciderOf, constantCaptionCider, distinctFraction, humanAnswers, majorityBaseline } from './baselines';
 import type { DemoMethod } from './demo-methods';
 import { checkpointModelConfig, demoModelConfig, type DemoPlan } from './demo-plan';
-import { createProgress } from './progress-bar';
+import { createProgress } from '../../cli/progress';
 import { saveServedModel } from './serve-bundle';
 
 /** What every stage shares: the backbone's weights, the data, the plan, where to write, how to report. */
