@@ -188,6 +188,26 @@ async function train(
   return summaryOf(summary);
 }
 
+/**
+ * Measures a stage's model zero-shot (logged), trains it for `steps` when the method trains, and
+ * measures it again: the part every stage shares.
+ */
+async function beforeAndAfter<T>(
+  ctx: StageContext,
+  model: RetrievalModel | VqaModel | CaptionModel,
+  config: ModelConfig,
+  stage: { task: 'retrieval' | 'vqa' | 'caption'; name: string; method: DemoMethod; steps: number },
+  measure: (step: number) => Promise<T>,
+  describe: (m: T) => string,
+  trainOptions: Parameters<typeof train>[6] = {}
+): Promise<{ zeroShot: T; after: T; training?: TrainingSummary }> {
+  const zeroShot = await measure(0);
+  ctx.log(`zero-shot ${stage.name} (frozen backbone, ${stage.method.label} untrained): ${describe(zeroShot)}`);
+  if (!stage.method.trains) return { zeroShot, after: zeroShot };
+  const training = await train(ctx, model, config, stage.task, stage.method, stage.steps, trainOptions);
+  return { zeroShot, after: await measure(training.steps), training };
+}
+
 /** Retrieval: recall on the held-out images before and after training (with a curve), and examples. */
 export async function retrievalStage(
   ctx: StageContext,
@@ -205,27 +225,32 @@ export async function retrievalStage(
     const parameters = await parameterCount(model);
     const chanceR1 = 100 / evalSet.media.length;
     const chanceR5 = Math.min(100, 500 / evalSet.media.length);
-    const zeroShot = await recall(model, evalSet, tok, 0);
-    log(`zero-shot retrieval (frozen backbone, ${method.label} untrained): text->image R@1 ${zeroShot.r1.toFixed(1)} R@5 ${zeroShot.r5.toFixed(1)} (chance ${chanceR1.toFixed(1)} / ${chanceR5.toFixed(1)})`);
-    const curve: RecallPoint[] = [zeroShot];
+    const curve: RecallPoint[] = [];
     const losses: Array<[number, number]> = [];
     const itmLosses: number[] = [];
-    let after = zeroShot;
-    let training: TrainingSummary | undefined;
-    if (method.trains) {
-      training = await train(ctx, model, config, 'retrieval', method, plan.retrievalSteps, {
+    const measure = async (step: number) => {
+      const point = await recall(model, evalSet, tok, step);
+      curve.push(point);
+      return point;
+    };
+    const { zeroShot, after, training } = await beforeAndAfter(
+      ctx,
+      model,
+      config,
+      { task: 'retrieval', name: 'retrieval', method, steps: plan.retrievalSteps },
+      measure,
+      (p) => `text->image R@1 ${p.r1.toFixed(1)} R@5 ${p.r5.toFixed(1)} (chance ${chanceR1.toFixed(1)} / ${chanceR5.toFixed(1)})`,
+      {
         serve: options.serve,
         afterStep: async (step) => {
-          if (step % plan.evalEvery === 0 && step < plan.retrievalSteps) curve.push(await recall(model, evalSet, tok, step));
+          if (step % plan.evalEvery === 0 && step < plan.retrievalSteps) await measure(step);
         },
         onStep: (step, loss, parts) => {
           losses.push([step, loss]);
           if (typeof parts.lossItm === 'number') itmLosses.push(parts.lossItm);
         },
-      });
-      after = await recall(model, evalSet, tok, training.steps);
-      curve.push(after);
-    }
+      }
+    );
     const tail = itmLosses.slice(-Math.max(1, Math.ceil(itmLosses.length / 10)));
     const itmFinalLoss = tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : NaN;
 
@@ -281,14 +306,15 @@ export async function vqaStage(ctx: StageContext, method: DemoMethod, options: S
     return { acc: (100 * score) / test.length, res };
   };
   const parameters = await parameterCount(model);
-  const before = await accuracy();
-  log(`zero-shot VQA (frozen backbone, ${method.label} untrained): ${before.acc.toFixed(1)}% of ${test.length} held-out questions (majority answer per question type: ${majority.toFixed(1)}%)`);
-  let after = before;
-  let training: TrainingSummary | undefined;
-  if (method.trains) {
-    training = await train(ctx, model, config, 'vqa', method, plan.qaSteps, { serve: options.serve });
-    after = await accuracy();
-  }
+  const { zeroShot: before, after, training } = await beforeAndAfter(
+    ctx,
+    model,
+    config,
+    { task: 'vqa', name: 'VQA', method, steps: plan.qaSteps },
+    accuracy,
+    (m) => `${m.acc.toFixed(1)}% of ${test.length} held-out questions (majority answer per question type: ${majority.toFixed(1)}%)`,
+    { serve: options.serve }
+  );
   log(
     `VQA (${method.label}${training ? `, ${training.steps} steps` : ''}; answer ranking over ${list.length} answers, ${test.length} held-out questions): ` +
       `accuracy ${before.acc.toFixed(1)}% -> ${after.acc.toFixed(1)}% (majority answer per question type: ${majority.toFixed(1)}%)`
@@ -322,15 +348,16 @@ export async function captionStage(ctx: StageContext, method: DemoMethod, option
   const references = test.map((r) => r.references);
   const generate = async () => (await captionImages(model, test.map((r) => r.image), { tokenizer: tok, maxLength: 20, minLength: 5 })).map((c) => c.caption);
   const parameters = await parameterCount(model);
-  const before = await generate();
+  const { zeroShot: before, after: caps, training } = await beforeAndAfter(
+    ctx,
+    model,
+    config,
+    { task: 'caption', name: 'captioning', method, steps: plan.captionSteps },
+    generate,
+    (c) => `CIDEr-D ${ciderOf(c, references).toFixed(3)} on ${test.length} held-out images`,
+    { serve: options.serve }
+  );
   const zeroShot = ciderOf(before, references);
-  log(`zero-shot captioning (frozen backbone, ${method.label} untrained): CIDEr-D ${zeroShot.toFixed(3)} on ${test.length} held-out images`);
-  let caps = before;
-  let training: TrainingSummary | undefined;
-  if (method.trains) {
-    training = await train(ctx, model, config, 'caption', method, plan.captionSteps, { serve: options.serve });
-    caps = await generate();
-  }
   const after = ciderOf(caps, references);
   const constant = constantCaptionCider((await task.readTrain()).records.map((r) => r.caption), references);
   const distinct = distinctFraction(caps);
