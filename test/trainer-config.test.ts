@@ -1,12 +1,15 @@
 /**
  * A training configuration with a key the trainer does not know is refused (ERR_CONFIG naming it)
- * instead of silently ignored, as a misspelt `warmupStep` would be, before anything runs; the sections
- * other commands read from the same file pass, and every shipped configuration validates.
+ * instead of silently ignored, as a misspelt `warmupStep` would be, before anything runs, at the top
+ * level and inside its `model` and `data` sections; the sections other commands read from the same
+ * file pass, and every shipped configuration validates.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { readTrainConfig } from '../lib/cli/train';
+import { resolveModelConfig } from '../lib/config/model-choice';
+import { openTaskDataset } from '../lib/data/task-data';
 import { validateTrainerConfig, type TrainerConfig } from '../lib/train/trainer-config';
 import { runCli } from './helpers/run-cli';
 
@@ -19,6 +22,27 @@ describe('training configuration keys', () => {
     );
     expect(() => validateTrainerConfig({ ...base, synthetic: { seed: 1 } } as unknown as TrainerConfig)).toThrow(/'synthetic'.*read by `uniadapter pretrain` only/);
     expect(() => validateTrainerConfig([] as unknown as TrainerConfig)).toThrow(/must be a mapping/);
+  });
+
+  it('refuses an unknown key inside model and data, and a data section of neither kind', async () => {
+    const refuses = (c: unknown, message: RegExp) => expect(() => validateTrainerConfig(c as TrainerConfig)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG', message: expect.stringMatching(message) }));
+    refuses({ ...base, model: { preset: 'blip-base', imagesize: 384 } }, /model: unknown key 'imagesize' \(known: preset, config, imageSize,/);
+    refuses({ ...base, model: { imageSize: 384 } }, /model needs a 'preset' or a 'config'/);
+    refuses({ ...base, model: 'blip-base' }, /'model' must be a mapping/);
+    refuses({ ...base, data: { folder: '/data', split: 'train' } }, /data: unknown key 'split' for a dataset folder \(it takes folder;/);
+    refuses({ ...base, data: { folder: '' } }, /data.folder must be a path/);
+    refuses({ ...base, data: { format: 'coco-karpathy', annotations: 'a.json', mediaRoot: '/m', mediaroot: '/m' } }, /data: unknown key 'mediaroot' for annotation files \(it takes format, annotations, mediaRoot/);
+    refuses({ ...base, data: { annotations: 'a.json', mediaRoot: '/m' } }, /data.format must be one of .*\('data' is \{ folder \}/);
+    refuses({ ...base, data: { format: 'coco-karpathy', annotations: [], mediaRoot: '/m' } }, /data.annotations must be a path, a list of paths, or the files per split/);
+    refuses({ ...base, data: { format: 'coco-karpathy', annotations: { tset: 't.json' }, mediaRoot: '/m' } }, /data.annotations: unknown key 'tset' \(the files per split are train, val, test/);
+    refuses({ ...base, data: { format: 'coco-karpathy', annotations: { gt: { train: 'g.json' } }, mediaRoot: '/m' } }, /data.annotations.gt must be a path, or \{ val, test \} paths/);
+    refuses({ ...base, data: { format: 'coco-karpathy', annotations: 'a.json' } }, /data.mediaRoot must be the folder/);
+    refuses({ ...base, data: [] }, /'data' must be a mapping/);
+    const perSplit = { format: 'coco-karpathy', annotations: { train: ['a.json', 'b.json'], test: 't.json', gt: { test: 'g.json' } }, mediaRoot: '/m' };
+    expect(() => validateTrainerConfig({ ...base, data: perSplit } as TrainerConfig)).not.toThrow();
+    // Evaluation resolves the same sections through the same checks.
+    expect(() => resolveModelConfig('retrieval', { preset: 'blip-base', precison: 'bf16' } as never)).toThrow(/model: unknown key 'precison'/);
+    await expect(openTaskDataset('retrieval', { folder: '/data', spilt: 'test' } as never)).rejects.toThrow(/data: unknown key 'spilt'/);
   });
 
   it('accepts every documented key and the evaluation section', () => {

@@ -24,6 +24,28 @@ export interface ModelChoice {
   gradCheckpointLayers?: number;
 }
 
+const MODEL_CHOICE_KEYS = [
+  'preset', 'config', 'imageSize', 'petl', 'precision', 'device', 'momentumSharesBackbone', 'queueSize', 'negativeAllRank', 'gradCheckpointLayers',
+] as const satisfies ReadonlyArray<keyof ModelChoice>;
+const everyKeyListed: [Exclude<keyof ModelChoice, (typeof MODEL_CHOICE_KEYS)[number]>] extends [never] ? true : never = true;
+void everyKeyListed;
+
+/**
+ * Checks a run's `model` section: a mapping with a preset or a config and no key it does not read (a
+ * misspelt key would otherwise be ignored). The values are checked where the model is built.
+ *
+ * @throws UniAdapterError ERR_CONFIG naming the wrong key and the keys the section takes
+ */
+export function validateModelChoice(m: ModelChoice): void {
+  if (!m || typeof m !== 'object' || Array.isArray(m)) throw new UniAdapterError('ERR_CONFIG', "'model' must be a mapping with a 'preset' or a 'config'");
+  for (const k of Object.keys(m)) {
+    if (!(MODEL_CHOICE_KEYS as readonly string[]).includes(k)) {
+      throw new UniAdapterError('ERR_CONFIG', `model: unknown key '${k}' (known: ${MODEL_CHOICE_KEYS.join(', ')})`);
+    }
+  }
+  if (!m.preset && !m.config) throw new UniAdapterError('ERR_CONFIG', "model needs a 'preset' or a 'config'");
+}
+
 /** The model task that trains a training task. */
 export function modelTask(task: TrainTask): ModelConfig['task'] {
   if (task === 'pretrain') return 'pretrain';
@@ -41,6 +63,7 @@ export function isVideoTask(task: TrainTask): boolean {
 
 /** The model configuration of a run: the preset (video tasks at 224 px) or the given config, then the choice's fields. */
 export function resolveModelConfig(task: TrainTask, m: ModelChoice): ModelConfig {
+  validateModelChoice(m);
   const mt = modelTask(task);
   const base = m.config ? { ...m.config } : presetConfig(m.preset ?? 'blip-base', mt, { imageSize: m.imageSize ?? (isVideoTask(task) ? 224 : undefined) });
   const cfg: ModelConfig = { ...base, petl: { ...base.petl, ...(m.petl ?? {}) } };

@@ -9,7 +9,7 @@ import { UniAdapterError } from '../errors';
 import type { CaptionSample, QaSample, RetrievalSample } from './batches';
 import type { MediaLoader } from './media/media-loader';
 import { dataTask, type TrainTask } from '../config/model-choice';
-import type { DataChoice } from './data-choice';
+import { validateDataChoice, type DataChoice } from './data-choice';
 
 export type TrainSample = RetrievalSample | QaSample | CaptionSample;
 
@@ -24,6 +24,7 @@ export interface TrainRecord {
 }
 
 export async function openTaskDataset(trainTask: TrainTask, data: DataChoice): Promise<TaskDataset> {
+  validateDataChoice(data);
   const task = dataTask(trainTask);
   if ('folder' in data) {
     const folder = await openDatasetFolder(data.folder);

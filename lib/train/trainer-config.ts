@@ -1,6 +1,7 @@
 /** The typed configuration of a training run (what `uniadapter train --config` reads). */
 import type { ModelChoice, TrainTask } from '../config/model-choice';
-import type { DataChoice } from '../data/data-choice';
+import { validateModelChoice } from '../config/model-choice';
+import { validateDataChoice, type DataChoice } from '../data/data-choice';
 import { UniAdapterError } from '../errors';
 import { WEIGHTS_DTYPES, type SaveWeightsOptions } from '../weights/save-weights';
 
@@ -106,8 +107,10 @@ export function validateTrainerConfig(c: TrainerConfig): void {
   if (!tasks.includes(c.task)) throw new UniAdapterError('ERR_CONFIG', `task must be one of ${tasks.join(', ')}, got '${c.task}'`);
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) throw new UniAdapterError('ERR_CONFIG', `batchSize must be a positive integer, got ${c.batchSize}`);
   if (!c.outputDir) throw new UniAdapterError('ERR_CONFIG', 'outputDir is required');
-  if (!c.model || (!c.model.preset && !c.model.config)) throw new UniAdapterError('ERR_CONFIG', "model needs a 'preset' or a 'config'");
+  if (!c.model) throw new UniAdapterError('ERR_CONFIG', "'model' is required (a 'preset' or a 'config')");
+  validateModelChoice(c.model);
   if (!c.data) throw new UniAdapterError('ERR_CONFIG', "'data' is required (a dataset folder or annotation files)");
+  validateDataChoice(c.data);
   if (c.maxTextLength !== undefined && (!Number.isInteger(c.maxTextLength) || c.maxTextLength < 2)) {
     throw new UniAdapterError('ERR_CONFIG', `maxTextLength must be an integer of at least 2 ([CLS] and [SEP]), got ${c.maxTextLength}`);
   }
