@@ -228,6 +228,9 @@ ${extra}`;
     fs.writeFileSync(cfgFile, yaml());
     const r = await runCli(['pretrain', '--config', cfgFile]);
     expect({ code: r.code, err: r.code ? r.err : '' }).toEqual({ code: 0, err: '' });
+    // The progress of a log that is not a terminal: the first step, then the end (2 steps of 8 images).
+    expect(r.err).toMatch(/^step {2}1\/2 {3}50% {2}elapsed \d\d:\d\d {2}ETA \d\d:\d\d {2}loss \d+\.\d{4} \(ita [\d.]+ itm [\d.]+ lm [\d.]+\) {2}lr /m);
+    expect(r.err).toMatch(/^step {2}2\/2 {2}100% .* epoch 1 {2}rss /m);
     const weights = path.join(dir, 'run', 'model.safetensors');
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'run', 'model.json'), 'utf8'));
     expect(manifest).toMatchObject({ format: 'uniadapter-pretrained/1', weights: 'model.safetensors', seed: 9, steps: 2, bytes: fs.statSync(weights).size });

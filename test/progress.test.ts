@@ -39,6 +39,23 @@ describe('createProgress on a terminal', () => {
     expect(writes).toHaveLength(count);
   });
 
+  it('gives up the bar, then the elapsed time, before cutting the note on a narrow terminal', () => {
+    let t = 0;
+    const note = 'loss 2.5000 (itc 1.000 itm 0.500 lm 1.000)';
+    const draw = (columns: number) => {
+      const { stream, writes } = fakeStream(true, columns);
+      const p = createProgress('step', 10, { stream, now: () => t });
+      t += 1000;
+      p.tick(5, note);
+      return writes[0].slice(1, -'\x1b[K'.length);
+    };
+    const full = `step ${'█'.repeat(12)}${'░'.repeat(12)} 5/10   50%  elapsed 00:01  ETA 00:01  ${note}`;
+    expect(draw(200)).toBe(full);
+    expect(draw(full.length)).toBe(`step  5/10   50%  elapsed 00:01  ETA 00:01  ${note}`);
+    expect(draw(80)).toBe(`step  5/10   50%  ETA 00:01  ${note}`);
+    expect(draw(40)).toBe(`step  5/10   50%  ETA 00:01  ${note}`.slice(0, 39));
+  });
+
   it('draws at most about ten times a second and fits the line to the terminal width', () => {
     let t = 0;
     const { stream, writes } = fakeStream(true, 40);
@@ -57,7 +74,7 @@ describe('createProgress on a terminal', () => {
 });
 
 describe('createProgress in a log that is not a terminal', () => {
-  it('logs one line per 10 % crossed and one at done, with the same fields as plain text', () => {
+  it('logs a line at the first unit, one per 10 % crossed and one at done, with the same fields as plain text', () => {
     let t = 0;
     const lines: string[] = [];
     const { stream, writes } = fakeStream(false);
@@ -66,12 +83,13 @@ describe('createProgress in a log that is not a terminal', () => {
       t += 1000;
       p.tick(1, `item ${i + 1}`);
     }
-    expect(lines).toHaveLength(9);
-    expect(lines[0]).toBe('eval  5/50   10%  elapsed 00:05  ETA 00:45  item 5');
-    expect(lines[8]).toBe('eval  45/50   90%  elapsed 00:45  ETA 00:05  item 45');
-    p.done();
     expect(lines).toHaveLength(10);
-    expect(lines[9]).toBe('eval  50/50  100%  elapsed 00:50  ETA 00:00  item 50');
+    expect(lines[0]).toBe('eval  1/50    2%  elapsed 00:01  ETA 00:49  item 1');
+    expect(lines[1]).toBe('eval  5/50   10%  elapsed 00:05  ETA 00:45  item 5');
+    expect(lines[9]).toBe('eval  45/50   90%  elapsed 00:45  ETA 00:05  item 45');
+    p.done();
+    expect(lines).toHaveLength(11);
+    expect(lines[10]).toBe('eval  50/50  100%  elapsed 00:50  ETA 00:00  item 50');
     expect(writes).toEqual([]);
   });
 
@@ -147,11 +165,12 @@ describe('createProgress for a resumed run, with its own plain-line interval and
 });
 
 describe('stepNote', () => {
-  it('notes the epoch, loss with its parts, lr, speed, memory and a skipped step', () => {
+  it('notes the loss with its parts and a skipped step first, then lr, speed, epoch and memory', () => {
     const e = {
       step: 3, epoch: 0, batch: 2, stepsPerEpoch: 10, totalSteps: 20, loss: 1.23456, parts: { lossItc: 0.5, lossItm: 0.25 },
       lr: 1e-4, gradNorm: 1, skipped: true, samplesPerSecond: 12.34, etaSeconds: 5, rssMb: 1536,
     };
-    expect(stepNote(e)).toBe('epoch 1  loss 1.2346 (itc 0.500 itm 0.250)  lr 1.00e-4  12.3 samples/s  rss 1.50 GB  [step skipped: non-finite gradients]');
+    expect(stepNote(e)).toBe('loss 1.2346 (itc 0.500 itm 0.250)  [step skipped: non-finite gradients]  lr 1.00e-4  12.3 samples/s  epoch 1  rss 1.50 GB');
+    expect(stepNote({ ...e, skipped: false, parts: {} })).toBe('loss 1.2346  lr 1.00e-4  12.3 samples/s  epoch 1  rss 1.50 GB');
   });
 });

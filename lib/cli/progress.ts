@@ -1,8 +1,9 @@
 /**
  * The one progress indicator of the command line (training, pretraining, the demo's stages). On a
  * terminal it is one line redrawn in place (bar, count, percent, elapsed time, estimated time left, a
- * note); in a log that is not a terminal (CI, a file) it writes plain lines at intervals, so the log
- * stays short, and one at the end.
+ * note; on a narrow terminal the bar, then the elapsed time, give way to the note before the line is
+ * cut); in a log that is not a terminal (CI, a file) it writes a plain line at the first unit (a slow
+ * run shows it has started), then at intervals, so the log stays short, and one at the end.
  */
 import { UniAdapterError } from '../errors';
 
@@ -68,6 +69,7 @@ export function createProgress(label: string, total: number, options: ProgressOp
   let lastDraw = -Infinity;
   let drawn = false;
   let lastPlain = Math.floor(start / every);
+  let loggedFirst = false;
   let finished = false;
 
   const fields = (): string[] => {
@@ -79,11 +81,17 @@ export function createProgress(label: string, total: number, options: ProgressOp
   };
 
   const draw = (): void => {
-    const [name, ...rest] = fields();
+    const [name, count, percent, elapsed, ...rest] = fields();
     const filled = Math.floor((done * BAR_CELLS) / total);
-    let line = `${name} ${'█'.repeat(filled)}${'░'.repeat(BAR_CELLS - filled)} ${rest.join('  ')}`;
+    const bar = `${'█'.repeat(filled)}${'░'.repeat(BAR_CELLS - filled)}`;
     // A line wider than the terminal wraps, and `\r` then redraws only its last row.
-    if (stream.columns && line.length >= stream.columns) line = line.slice(0, stream.columns - 1);
+    const width = stream.columns ? stream.columns - 1 : Infinity;
+    const candidates = [
+      `${name} ${bar} ${[count, percent, elapsed, ...rest].join('  ')}`,
+      [name, count, percent, elapsed, ...rest].join('  '),
+      [name, count, percent, ...rest].join('  '),
+    ];
+    let line = candidates.find((c) => c.length <= width) ?? candidates[candidates.length - 1].slice(0, width);
     stream.write(`\r${line}\x1b[K`);
     lastDraw = now();
     drawn = true;
@@ -105,8 +113,9 @@ export function createProgress(label: string, total: number, options: ProgressOp
       }
       // The line for the total is done's.
       const mark = Math.floor(done / every);
-      if (mark > lastPlain && done < total) {
+      if ((mark > lastPlain || (!loggedFirst && n > 0)) && done < total) {
         lastPlain = mark;
+        loggedFirst = true;
         log(plainLine());
       }
     },

@@ -40,7 +40,9 @@ export function readTrainConfig(file: string): TrainerConfig {
   if (raw.data?.mediaRoot) raw.data.mediaRoot = rel(raw.data.mediaRoot);
   if (raw.data?.annotations) {
     const a = raw.data.annotations;
-    raw.data.annotations = Array.isArray(a) ? a.map(rel) : typeof a === 'string' ? rel(a) : Object.fromEntries(Object.entries(a).map(([k, v]) => [k, Array.isArray(v) ? v.map(rel) : rel(v)]));
+    const relAll = (v: unknown): unknown => (Array.isArray(v) ? v.map(rel) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, p]) => [k, rel(p)])) : rel(v));
+    // Per split, `gt` may itself map val/test to files.
+    raw.data.annotations = Array.isArray(a) || typeof a === 'string' ? relAll(a) : Object.fromEntries(Object.entries(a).map(([k, v]) => [k, relAll(v)]));
   }
   return raw as TrainerConfig;
 }
@@ -92,15 +94,14 @@ export const command: Command = {
   },
 };
 
-/** What the progress line notes about a training step: epoch, loss and its parts, lr, speed, memory. */
+/** What the progress line notes about a training step: loss and its parts first (a narrow terminal cuts the end), lr, speed, epoch, memory. */
 export function stepNote(e: StepEvent): string {
   const parts = Object.entries(e.parts)
     .map(([k, v]) => `${k.replace(/^loss/, '').toLowerCase()} ${v.toFixed(3)}`)
     .join(' ');
   return (
-    `epoch ${e.epoch + 1}  loss ${e.loss.toFixed(4)}${parts ? ` (${parts})` : ''}  lr ${e.lr.toExponential(2)}  ` +
-    `${e.samplesPerSecond.toFixed(1)} samples/s  rss ${(e.rssMb / 1024).toFixed(2)} GB` +
-    (e.skipped ? '  [step skipped: non-finite gradients]' : '')
+    `loss ${e.loss.toFixed(4)}${parts ? ` (${parts})` : ''}${e.skipped ? '  [step skipped: non-finite gradients]' : ''}  ` +
+    `lr ${e.lr.toExponential(2)}  ${e.samplesPerSecond.toFixed(1)} samples/s  epoch ${e.epoch + 1}  rss ${(e.rssMb / 1024).toFixed(2)} GB`
   );
 }
 
@@ -111,34 +112,33 @@ export async function runTraining(
   io: Parameters<Command['run']>[1]
 ): Promise<{ code: number; summary: TrainSummary }> {
   const abort = new AbortController();
+  let progress: Progress | undefined;
+  const print = (line: string) => (progress ? progress.print(line) : io.stderr.write(line + '\n'));
   const onSignal = () => {
-    io.stderr.write('\nuniadapter train: stopping after this step (a checkpoint will be written)\n');
+    print('uniadapter train: stopping after this step (a checkpoint will be written)');
     abort.abort();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const trainer = new Trainer(config, { signal: abort.signal });
   const rank = Number(process.env.RANK ?? 0);
-  // Made at the first step, which tells where a resumed run starts.
-  let progress: Progress | undefined;
-  const print = (line: string) => (progress ? progress.print(line) : io.stderr.write(line + '\n'));
   if (rank === 0 && !values.json) {
-    trainer.on('start', (s) =>
+    trainer.on('start', (s) => {
       io.stderr.write(
         `training ${config.task}: ${s.records} records, ${s.stepsPerEpoch} steps/epoch, ${s.totalSteps} steps; ` +
           `${s.trainable.toLocaleString('en-US')} trainable of ${s.total.toLocaleString('en-US')} parameters (${((100 * s.trainable) / s.total).toFixed(2)}%)\n`
-      )
-    );
-    trainer.on('step', (e) => {
-      progress ??= createProgress('step', e.totalSteps, { stream: io.stderr, start: e.step - 1, plainEvery: 10 });
-      progress.tick(1, stepNote(e));
+      );
+      const start = Math.min(s.resumedFrom?.step ?? 0, s.totalSteps);
+      progress = createProgress('step', Math.max(1, s.totalSteps), { stream: io.stderr, start, plainEvery: 10 });
     });
+    trainer.on('step', (e) => progress?.tick(1, stepNote(e)));
     trainer.on('epoch', (e) => print(`epoch ${e.epoch + 1}: mean loss ${e.meanLoss.toFixed(4)} over ${e.steps} steps in ${e.seconds.toFixed(1)} s`));
     trainer.on('log', (m) => print(m));
   }
   try {
     const summary = await trainer.run();
     progress?.done();
+    progress = undefined;
     if (rank === 0) {
       if (values.json) io.stdout.write(JSON.stringify({ ...summary, losses: undefined }) + '\n');
       else
@@ -158,6 +158,8 @@ export async function runTraining(
     }
     return { code: summary.status === 'aborted' ? 130 : 0, summary };
   } finally {
+    // A run that failed ends its line before the error is printed.
+    progress?.done();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
