@@ -29,7 +29,7 @@ describe('training configuration keys', () => {
     refuses({ ...base, model: { preset: 'blip-base', imagesize: 384 } }, /model: unknown key 'imagesize' \(known: preset, config, imageSize,/);
     refuses({ ...base, model: { imageSize: 384 } }, /model needs a 'preset' or a 'config'/);
     refuses({ ...base, model: 'blip-base' }, /'model' must be a mapping/);
-    refuses({ ...base, data: { folder: '/data', split: 'train' } }, /data: unknown key 'split' for a dataset folder \(it takes folder;/);
+    refuses({ ...base, data: { folder: '/data', split: 'train' } }, /data: unknown key 'split' for a dataset folder \(it takes folder;.*evaluation takes the split at the top level or with --split/);
     refuses({ ...base, data: { folder: '' } }, /data.folder must be a path/);
     refuses({ ...base, data: { format: 'coco-karpathy', annotations: 'a.json', mediaRoot: '/m', mediaroot: '/m' } }, /data: unknown key 'mediaroot' for annotation files \(it takes format, annotations, mediaRoot/);
     refuses({ ...base, data: { annotations: 'a.json', mediaRoot: '/m' } }, /data.format must be one of .*\('data' is \{ folder \}/);
@@ -38,6 +38,10 @@ describe('training configuration keys', () => {
     refuses({ ...base, data: { format: 'coco-karpathy', annotations: { gt: { train: 'g.json' } }, mediaRoot: '/m' } }, /data.annotations.gt must be a path, or \{ val, test \} paths/);
     refuses({ ...base, data: { format: 'coco-karpathy', annotations: 'a.json' } }, /data.mediaRoot must be the folder/);
     refuses({ ...base, data: [] }, /'data' must be a mapping/);
+    refuses({ ...base, data: { fodler: '/data' } }, /data has neither 'folder' nor 'format', 'annotations', 'mediaRoot' \(it has: fodler\)/);
+    refuses({ ...base, model: { preset: 'blip-base', config: { task: 'retrieval' } } }, /model: 'preset' has no effect beside 'config'/);
+    refuses({ ...base, model: { config: { task: 'retrieval' }, imageSize: 224 } }, /model: 'imageSize' has no effect beside 'config'/);
+    expect(() => validateTrainerConfig({ ...base, data: { format: 'coco-karpathy', annotations: 'a.json', mediaRoot: '/m' } } as TrainerConfig)).not.toThrow();
     const perSplit = { format: 'coco-karpathy', annotations: { train: ['a.json', 'b.json'], test: 't.json', gt: { test: 'g.json' } }, mediaRoot: '/m' };
     expect(() => validateTrainerConfig({ ...base, data: perSplit } as TrainerConfig)).not.toThrow();
     // Evaluation resolves the same sections through the same checks.
@@ -57,6 +61,20 @@ describe('training configuration keys', () => {
       const { synthetic: _synthetic, ...config } = readTrainConfig(path.join(dir, f)) as TrainerConfig & { synthetic?: unknown };
       expect(() => validateTrainerConfig(config as TrainerConfig)).not.toThrow();
     }
+  });
+
+  it('resolves every path of a configuration against its own folder, the per-split ground truth included', () => {
+    const dir = path.join(__dirname, '..', 'configs');
+    const c = readTrainConfig(path.join(dir, 'coco-caption.yaml'));
+    expect(c.data).toEqual({
+      format: 'coco-caption',
+      annotations: {
+        train: path.join(dir, 'data/coco/coco_karpathy_train.json'),
+        test: path.join(dir, 'data/coco/coco_karpathy_test.json'),
+        gt: { test: path.join(dir, 'data/coco/coco_karpathy_test_gt.json') },
+      },
+      mediaRoot: path.join(dir, 'data/coco/images'),
+    });
   });
 
   it('uniadapter train stops on a misspelt key before it trains', async () => {

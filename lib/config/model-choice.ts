@@ -44,6 +44,10 @@ export function validateModelChoice(m: ModelChoice): void {
     }
   }
   if (!m.preset && !m.config) throw new UniAdapterError('ERR_CONFIG', "model needs a 'preset' or a 'config'");
+  // A complete config says these itself; beside it they would be ignored.
+  for (const k of ['preset', 'imageSize'] as const) {
+    if (m.config && m[k] !== undefined) throw new UniAdapterError('ERR_CONFIG', `model: '${k}' has no effect beside 'config' (a complete configuration); set it inside config, or drop config`);
+  }
 }
 
 /** The model task that trains a training task. */

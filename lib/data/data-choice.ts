@@ -36,10 +36,15 @@ export function validateDataChoice(d: DataChoice): void {
   const kinds = "{ folder } (a dataset folder) or { format, annotations, mediaRoot } (annotation files)";
   if (!d || typeof d !== 'object' || Array.isArray(d)) throw new UniAdapterError('ERR_CONFIG', `'data' must be a mapping: ${kinds}`);
   const isFolder = 'folder' in d;
+  const isAnnotations = ANNOTATIONS_KEYS.some((k) => k in d);
+  if (!isFolder && !isAnnotations) {
+    throw new UniAdapterError('ERR_CONFIG', `data has neither 'folder' nor 'format', 'annotations', 'mediaRoot' (it has: ${Object.keys(d).join(', ') || 'nothing'}); 'data' is ${kinds}`);
+  }
   const known: readonly string[] = isFolder ? FOLDER_KEYS : ANNOTATIONS_KEYS;
   for (const k of Object.keys(d)) {
     if (!known.includes(k)) {
-      throw new UniAdapterError('ERR_CONFIG', `data: unknown key '${k}' for ${isFolder ? 'a dataset folder' : 'annotation files'} (it takes ${known.join(', ')}; 'data' is ${kinds})`);
+      const hint = k === 'split' ? "; evaluation takes the split at the top level or with --split" : '';
+      throw new UniAdapterError('ERR_CONFIG', `data: unknown key '${k}' for ${isFolder ? 'a dataset folder' : 'annotation files'} (it takes ${known.join(', ')}; 'data' is ${kinds})${hint}`);
     }
   }
   if (isFolder) {

@@ -20,6 +20,7 @@ import type { VqaModel } from '../model/vqa-model';
 import { evaluateRetrieval } from './retrieval/evaluate';
 import { defaultThreads, setThreads } from '../native/runtime-info';
 import { BlipTokenizer } from '../text/tokenizer';
+import { validateDataChoice } from '../data/data-choice';
 import { openTaskDataset } from '../data/task-data';
 import type { EvalConfig } from './eval-config';
 
@@ -47,6 +48,8 @@ export interface RunEvaluationOptions {
 
 export async function runEvaluation(c: EvalConfig, options: RunEvaluationOptions = {}): Promise<EvalResult> {
   const started = Date.now();
+  // Before a model is built: a misspelt data key should not wait for the weights to load.
+  validateDataChoice(c.data);
   await setThreads(c.threads ?? (await defaultThreads()));
   const session =
     options.session ??
