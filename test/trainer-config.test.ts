@@ -47,6 +47,10 @@ describe('training configuration keys', () => {
     // Evaluation resolves the same sections through the same checks.
     expect(() => resolveModelConfig('retrieval', { preset: 'blip-base', precison: 'bf16' } as never)).toThrow(/model: unknown key 'precison'/);
     await expect(openTaskDataset('retrieval', { folder: '/data', spilt: 'test' } as never)).rejects.toThrow(/data: unknown key 'spilt'/);
+    await expect(openTaskDataset('vqa', { format: 'coco-karpathy', annotations: 'a.json', mediaRoot: '/m' })).rejects.toThrow(
+      /data.format 'coco-karpathy' holds retrieval annotations; task 'vqa' reads vqa data \(formats: vqa-v2\)/
+    );
+    await expect(openTaskDataset('pretrain', { format: 'msrvtt', annotations: 'a.json', mediaRoot: '/m' })).rejects.toThrow(/task 'pretrain' reads retrieval data \(formats: coco-karpathy, flickr30k\)/);
   });
 
   it('accepts every documented key and the evaluation section', () => {
