@@ -4,6 +4,7 @@ import { UniAdapterError } from '../errors';
 import type { EvalConfig } from '../evaluation/eval-config';
 import { runEvaluation } from '../evaluation/run-evaluation';
 import { intOption, parseCommandArgs, type Command } from './command';
+import { progressReporter } from './progress';
 import { readTrainConfig } from './train';
 
 const usage = 'uniadapter eval --config <file.yaml|json> [--adapter <file>] [--split val|test] [--limit N] [--out <result.json>] [--json]';
@@ -29,18 +30,13 @@ export const command: Command = {
     if (values.adapter) c.adapter = values.adapter as string;
     if (values.split) c.split = values.split as 'val' | 'test';
     if (values.limit) c.limit = intOption(values.limit as string, 'limit');
-    const result = await runEvaluation(c, {
-      onProgress: (what, d, t) => {
-        if (!values.json && (io.stderr as { isTTY?: boolean }).isTTY) io.stderr.write(`\r${what} ${d}/${t}\x1b[K`);
-      },
-    });
+    const result = await runEvaluation(c, values.json ? {} : { onProgress: progressReporter({ stream: io.stderr }) });
     const out = (values.out as string | undefined) ?? c.output;
     if (out) await writeFileAtomic(out, Buffer.from(JSON.stringify(result, null, 2) + '\n'));
     if (values.json) {
       io.stdout.write(JSON.stringify({ ...result, predictions: undefined }) + '\n');
       return 0;
     }
-    if ((io.stderr as { isTTY?: boolean }).isTTY) io.stderr.write('\n');
     const rows = Object.entries(result.metrics).map(([k, v]) => `  ${k.padEnd(12)} ${Number.isInteger(v) ? v : v.toFixed(2)}`);
     io.stdout.write([`${result.task} (${result.split}, ${result.items} items, ${result.seconds.toFixed(1)} s)`, ...rows, out ? `result written to ${out}` : ''].filter(Boolean).join('\n') + '\n');
     return 0;

@@ -14,6 +14,7 @@ import { createStoreFor, ingestMedia, ingestTexts, storeFingerprint, type TextIt
 import { searchStoreByImage, searchStoreByText, type StoreResult } from '../store/store-search';
 import { checkTokenStorage } from '../store/token-codec';
 import { intOption, parseCommandArgs, writeJson, type CliIO, type Command } from './command';
+import { progressReporter } from './progress';
 import { readTrainConfig } from './train';
 
 const usage = [
@@ -95,17 +96,11 @@ async function openSession(values: Record<string, unknown>): Promise<ModelSessio
   });
 }
 
-function progress(io: CliIO, json: boolean) {
-  const started = Date.now();
-  return (done: number, total: number) => {
-    if (json) return;
-    const s = (Date.now() - started) / 1000;
-    const rate = done / Math.max(s, 1e-3);
-    const eta = rate > 0 ? (total - done) / rate : 0;
-    const line = `embedded ${done}/${total} items, ${rate.toFixed(1)} items/s, ETA ${Math.round(eta)} s`;
-    if ((io.stderr as { isTTY?: boolean }).isTTY) io.stderr.write(`\r${line}\x1b[K${done === total ? '\n' : ''}`);
-    else if (done === total || done % 256 === 0) io.stderr.write(line + '\n');
-  };
+/** Progress of an ingest (none with --json, whose output is the result alone). */
+function progress(io: CliIO, json: boolean): ((done: number, total: number) => void) | undefined {
+  if (json) return undefined;
+  const report = progressReporter({ stream: io.stderr });
+  return (done, total) => report('embedded', done, total);
 }
 
 export const command: Command = {

@@ -70,6 +70,7 @@ export function createProgress(label: string, total: number, options: ProgressOp
   let drawn = false;
   let lastPlain = Math.floor(start / every);
   let loggedFirst = false;
+  let lastLogged = '';
   let finished = false;
 
   const fields = (): string[] => {
@@ -116,6 +117,7 @@ export function createProgress(label: string, total: number, options: ProgressOp
       if ((mark > lastPlain || (!loggedFirst && n > 0)) && done < total) {
         lastPlain = mark;
         loggedFirst = true;
+        lastLogged = `${done} ${note}`;
         log(plainLine());
       }
     },
@@ -134,9 +136,31 @@ export function createProgress(label: string, total: number, options: ProgressOp
       if (tty) {
         draw();
         stream.write('\n');
-      } else {
+      } else if (lastLogged !== `${done} ${note}`) {
+        // Not the line just logged again (a run stopped on an interval mark).
         log(plainLine());
       }
     },
+  };
+}
+
+/**
+ * The library's progress reports — `(phase, done, total)` callbacks — drawn as one indicator per
+ * phase: a new phase, or a new total, ends the previous indicator and starts another.
+ */
+export function progressReporter(options: Omit<ProgressOptions, 'start'> = {}): (phase: string, done: number, total: number) => void {
+  let current: { phase: string; total: number; done: number; bar: Progress } | undefined;
+  return (phase, done, total) => {
+    if (!Number.isInteger(total) || total < 1) return;
+    if (!current || current.phase !== phase || current.total !== total || done < current.done) {
+      current?.bar.done();
+      current = { phase, total, done: 0, bar: createProgress(phase, total, options) };
+    }
+    current.bar.tick(done - current.done);
+    current.done = done;
+    if (done >= total) {
+      current.bar.done();
+      current = undefined;
+    }
   };
 }
