@@ -35,14 +35,16 @@ describe('training configuration keys', () => {
     refuses({ ...base, data: { annotations: 'a.json', mediaRoot: '/m' } }, /data.format must be one of .*\('data' is \{ folder \}/);
     refuses({ ...base, data: { format: 'coco-karpathy', annotations: [], mediaRoot: '/m' } }, /data.annotations must be a path, a list of paths, or the files per split/);
     refuses({ ...base, data: { format: 'coco-karpathy', annotations: { tset: 't.json' }, mediaRoot: '/m' } }, /data.annotations: unknown key 'tset' \(the files per split are train, val, test/);
-    refuses({ ...base, data: { format: 'coco-karpathy', annotations: { gt: { train: 'g.json' } }, mediaRoot: '/m' } }, /data.annotations.gt must be a path, or \{ val, test \} paths/);
+    refuses({ ...base, data: { format: 'coco-caption', annotations: { gt: { train: 'g.json' } }, mediaRoot: '/m' } }, /data.annotations.gt must be a path, or \{ val, test \} paths/);
+    refuses({ ...base, data: { format: 'coco-karpathy', annotations: { test: 't.json', gt: 'g.json' }, mediaRoot: '/m' } }, /data.annotations.gt is only for coco-caption; format 'coco-karpathy' would ignore it/);
+    refuses({ ...base, data: { format: 'msrvtt-qa', annotations: { test: 't.json', vgMediaRoot: '/vg' }, mediaRoot: '/m' } }, /data.annotations.vgMediaRoot is only for vqa-v2;/);
     refuses({ ...base, data: { format: 'coco-karpathy', annotations: 'a.json' } }, /data.mediaRoot must be the folder/);
     refuses({ ...base, data: [] }, /'data' must be a mapping/);
     refuses({ ...base, data: { fodler: '/data' } }, /data has neither 'folder' nor 'format', 'annotations', 'mediaRoot' \(it has: fodler\)/);
     refuses({ ...base, model: { preset: 'blip-base', config: { task: 'retrieval' } } }, /model: 'preset' has no effect beside 'config'/);
     refuses({ ...base, model: { config: { task: 'retrieval' }, imageSize: 224 } }, /model: 'imageSize' has no effect beside 'config'/);
     expect(() => validateTrainerConfig({ ...base, data: { format: 'coco-karpathy', annotations: 'a.json', mediaRoot: '/m' } } as TrainerConfig)).not.toThrow();
-    const perSplit = { format: 'coco-karpathy', annotations: { train: ['a.json', 'b.json'], test: 't.json', gt: { test: 'g.json' } }, mediaRoot: '/m' };
+    const perSplit = { format: 'coco-caption', annotations: { train: ['a.json', 'b.json'], test: 't.json', gt: { test: 'g.json' } }, mediaRoot: '/m' };
     expect(() => validateTrainerConfig({ ...base, data: perSplit } as TrainerConfig)).not.toThrow();
     // Evaluation resolves the same sections through the same checks.
     expect(() => resolveModelConfig('retrieval', { preset: 'blip-base', precison: 'bf16' } as never)).toThrow(/model: unknown key 'precison'/);

@@ -1,7 +1,7 @@
 /** Where a run's data comes from: a dataset folder, or annotation files in a known format with a media root. */
 import { UniAdapterError } from '../errors';
 import type { AnnotationPaths } from './dataset-folder';
-import { ANNOTATION_FORMATS, type AnnotationFormat } from './datasets/task-dataset';
+import { ANNOTATION_FORMATS, misplacedFile, type AnnotationFormat } from './datasets/task-dataset';
 
 /**
  * A dataset folder (its manifest names each task's files), or annotation files in a known format: one
@@ -54,18 +54,20 @@ export function validateDataChoice(d: DataChoice): void {
   if (!(ANNOTATION_FORMATS as readonly string[]).includes(d.format)) {
     throw new UniAdapterError('ERR_CONFIG', `data.format must be one of ${ANNOTATION_FORMATS.join(', ')}, got ${JSON.stringify(d.format)}${d.format === undefined ? ` ('data' is ${kinds})` : ''}`);
   }
-  validateAnnotations(d.annotations);
+  validateAnnotations(d.annotations, d.format);
   if (!nonEmpty(d.mediaRoot)) throw new UniAdapterError('ERR_CONFIG', `data.mediaRoot must be the folder the annotations' media paths are relative to, got ${JSON.stringify(d.mediaRoot)}`);
 }
 
 const paths = (v: unknown): boolean => nonEmpty(v) || (Array.isArray(v) && v.length > 0 && v.every(nonEmpty));
 
-function validateAnnotations(a: AnnotationsChoice['annotations']): void {
+function validateAnnotations(a: AnnotationsChoice['annotations'], format: AnnotationFormat): void {
   const what = `a path, a list of paths, or the files per split (${PER_SPLIT_KEYS.join(', ')})`;
   if (paths(a)) return;
   if (!a || typeof a !== 'object' || Array.isArray(a)) throw new UniAdapterError('ERR_CONFIG', `data.annotations must be ${what}, got ${JSON.stringify(a)}`);
   for (const [k, v] of Object.entries(a)) {
     if (!(PER_SPLIT_KEYS as readonly string[]).includes(k)) throw new UniAdapterError('ERR_CONFIG', `data.annotations: unknown key '${k}' (the files per split are ${PER_SPLIT_KEYS.join(', ')})`);
+    const misplaced = misplacedFile(k, format);
+    if (misplaced) throw new UniAdapterError('ERR_CONFIG', `data.annotations.${misplaced}; format '${format}' would ignore it`);
     const ok = k === 'train' ? paths(v) : k === 'gt' ? nonEmpty(v) || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.entries(v).every(([s, p]) => (s === 'val' || s === 'test') && nonEmpty(p))) : nonEmpty(v);
     if (!ok) {
       const expected = k === 'train' ? 'a path or a list of paths' : k === 'gt' ? 'a path, or { val, test } paths' : 'a path';

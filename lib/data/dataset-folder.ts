@@ -24,6 +24,7 @@ import { readJsonDocument } from './datasets/annotation-file';
 import {
   ANNOTATION_FORMATS,
   FORMAT_TASK,
+  misplacedFile,
   TASK_NAMES,
   taskDataset,
   type AnnotationFormat,
@@ -117,9 +118,12 @@ async function parseTask(ctx: Ctx, task: TaskName, raw: unknown): Promise<TaskSp
     const fits = ANNOTATION_FORMATS.filter((f) => FORMAT_TASK[f] === task);
     throw manifestError(ctx.file, `${ctx.where}: format '${fmt}' is for task '${FORMAT_TASK[fmt]}'; task '${task}' takes ${fits.join(' or ')}`);
   }
+  for (const k of Object.keys(t)) {
+    const misplaced = misplacedFile(k, fmt);
+    if (misplaced) throw manifestError(ctx.file, `${ctx.where}.${misplaced}`);
+  }
   const spec: TaskSpec = { format: fmt, mediaRoot: await dirPath(ctx, 'mediaRoot', t.mediaRoot) };
   if (t.vgMediaRoot !== undefined) {
-    if (fmt !== 'vqa-v2') throw manifestError(ctx.file, `${ctx.where}.vgMediaRoot is only for format vqa-v2`);
     spec.vgMediaRoot = await dirPath(ctx, 'vgMediaRoot', t.vgMediaRoot);
   }
   if (t.train !== undefined) {
@@ -134,11 +138,9 @@ async function parseTask(ctx: Ctx, task: TaskName, raw: unknown): Promise<TaskSp
     throw manifestError(ctx.file, `${ctx.where} names no annotation file (train, val or test)`);
   }
   if (t.answerList !== undefined) {
-    if (fmt !== 'vqa-v2' && fmt !== 'msrvtt-qa') throw manifestError(ctx.file, `${ctx.where}.answerList is only for vqa-v2 and msrvtt-qa`);
     spec.answerList = await filePath(ctx, 'answerList', t.answerList);
   }
   if (t.gt !== undefined) {
-    if (fmt !== 'coco-caption') throw manifestError(ctx.file, `${ctx.where}.gt is only for coco-caption`);
     spec.gt = {};
     if (typeof t.gt === 'string') spec.gt.test = await filePath(ctx, 'gt', t.gt);
     else if (t.gt !== null && typeof t.gt === 'object' && !Array.isArray(t.gt)) {

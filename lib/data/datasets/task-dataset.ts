@@ -47,6 +47,19 @@ export const FORMAT_TASK: Readonly<Record<AnnotationFormat, TaskName>> = {
   'coco-caption': 'caption',
 };
 
+/** Files that only some formats read (any other format would ignore them). */
+export const FORMAT_ONLY_FILES: Readonly<Record<'vgMediaRoot' | 'answerList' | 'gt', readonly AnnotationFormat[]>> = {
+  vgMediaRoot: ['vqa-v2'],
+  answerList: ['vqa-v2', 'msrvtt-qa'],
+  gt: ['coco-caption'],
+};
+
+/** Why the file `key` does not go with `format` ("gt is only for coco-caption"), or undefined when it does. */
+export function misplacedFile(key: string, format: AnnotationFormat): string | undefined {
+  const formats = (FORMAT_ONLY_FILES as Readonly<Record<string, readonly AnnotationFormat[]>>)[key];
+  return formats && !formats.includes(format) ? `${key} is only for ${formats.join(' and ')}` : undefined;
+}
+
 /** Evaluation splits. */
 export type EvalSplit = 'val' | 'test';
 
