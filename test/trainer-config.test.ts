@@ -22,6 +22,10 @@ describe('training configuration keys', () => {
     );
     expect(() => validateTrainerConfig({ ...base, synthetic: { seed: 1 } } as unknown as TrainerConfig)).toThrow(/'synthetic'.*read by `uniadapter pretrain` only/);
     expect(() => validateTrainerConfig([] as unknown as TrainerConfig)).toThrow(/must be a mapping/);
+    // The evaluation section `uniadapter eval` reads is checked the same way.
+    expect(() => validateTrainerConfig({ ...base, evaluation: { numbeams: 3 } } as unknown as TrainerConfig)).toThrow(/evaluation: unknown key 'numbeams' \(known: .*numBeams/);
+    expect(() => validateTrainerConfig({ ...base, evaluation: { maxLength: 35 } } as unknown as TrainerConfig)).toThrow(/evaluation.maxLength is now the top-level maxTextLength/);
+    expect(() => validateTrainerConfig({ ...base, evaluation: 3 } as unknown as TrainerConfig)).toThrow(/'evaluation' must be a mapping/);
   });
 
   it('refuses an unknown key inside model and data, and a data section of neither kind', async () => {
@@ -100,6 +104,12 @@ describe('training configuration keys', () => {
       expect(p.code).not.toBe(0);
       expect(p.err).toContain("unknown key 'epoch'");
       expect(fs.existsSync(data)).toBe(false);
+      // eval stops on a misspelt evaluation setting before it builds a model.
+      const ev = path.join(dir, 'eval.json');
+      fs.writeFileSync(ev, JSON.stringify({ ...base, evaluation: { numbeams: 3 } }));
+      const e = await runCli(['eval', '--config', ev]);
+      expect(e.code).not.toBe(0);
+      expect(e.err).toContain(`${ev}: evaluation: unknown key 'numbeams'`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

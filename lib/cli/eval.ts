@@ -1,7 +1,7 @@
 /** `uniadapter eval --config <yaml|json>`: runs an evaluation protocol, writes JSON, prints a table. */
 import { writeFileAtomic } from '../io/atomic';
 import { UniAdapterError } from '../errors';
-import type { EvalConfig } from '../evaluation/eval-config';
+import { validateEvaluationSection, type EvalConfig } from '../evaluation/eval-config';
 import { runEvaluation } from '../evaluation/run-evaluation';
 import { intOption, parseCommandArgs, type Command } from './command';
 import { progressReporter } from './progress';
@@ -23,8 +23,10 @@ export const command: Command = {
     if (!values.config) throw new UniAdapterError('ERR_ARG', `--config is required\nusage: ${usage}`);
     // The same file as training (paths relative to the file): its `evaluation` section overrides.
     const raw = readTrainConfig(values.config as string) as unknown as EvalConfig & { evaluation?: Partial<EvalConfig> };
-    if (raw.evaluation && 'maxLength' in raw.evaluation) {
-      throw new UniAdapterError('ERR_CONFIG', `${values.config}: evaluation.maxLength is now the top-level maxTextLength, which training uses too; move it there`);
+    try {
+      validateEvaluationSection(raw.evaluation);
+    } catch (e) {
+      throw new UniAdapterError('ERR_CONFIG', `${values.config}: ${(e as Error).message}`);
     }
     const c: EvalConfig = { ...raw, ...(raw.evaluation ?? {}) };
     if (values.adapter) c.adapter = values.adapter as string;

@@ -1,6 +1,7 @@
 /** What `uniadapter eval --config` reads: the model, its weights and adapter, the data, the protocol. */
 import type { ModelChoice, TrainTask } from '../config/model-choice';
 import type { DataChoice } from '../data/data-choice';
+import { UniAdapterError } from '../errors';
 
 export interface EvalConfig {
   task: TrainTask;
@@ -35,4 +36,27 @@ export interface EvalConfig {
   /** Where to write the JSON result. */
   output?: string;
   threads?: number;
+}
+
+/** Every key of {@link EvalConfig}; the type below fails to compile when one is missing. */
+export const EVAL_CONFIG_KEYS = [
+  'task', 'model', 'weights', 'adapter', 'data', 'split', 'k', 'beta', 'frames', 'frameSampling', 'maxTextLength', 'vqaMode', 'answerK',
+  'numBeams', 'maxCaptionLength', 'minCaptionLength', 'batchSize', 'limit', 'output', 'threads',
+] as const satisfies ReadonlyArray<keyof EvalConfig>;
+const everyKeyListed: [Exclude<keyof EvalConfig, (typeof EVAL_CONFIG_KEYS)[number]>] extends [never] ? true : never = true;
+void everyKeyListed;
+
+/**
+ * Checks the `evaluation` section of a configuration file: only evaluation settings, so that a
+ * misspelt `numbeams` stops the run instead of evaluating with the default.
+ *
+ * @throws UniAdapterError ERR_CONFIG naming the key and the known ones
+ */
+export function validateEvaluationSection(section: unknown): void {
+  if (section === undefined) return;
+  if (!section || typeof section !== 'object' || Array.isArray(section)) throw new UniAdapterError('ERR_CONFIG', "'evaluation' must be a mapping of evaluation settings");
+  for (const k of Object.keys(section)) {
+    if (k === 'maxLength') throw new UniAdapterError('ERR_CONFIG', 'evaluation.maxLength is now the top-level maxTextLength, which training uses too; move it there');
+    if (!(EVAL_CONFIG_KEYS as readonly string[]).includes(k)) throw new UniAdapterError('ERR_CONFIG', `evaluation: unknown key '${k}' (known: ${EVAL_CONFIG_KEYS.join(', ')})`);
+  }
 }

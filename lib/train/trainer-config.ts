@@ -2,6 +2,7 @@
 import type { ModelChoice, TrainTask } from '../config/model-choice';
 import { validateModelChoice } from '../config/model-choice';
 import { validateDataChoice, type DataChoice } from '../data/data-choice';
+import { validateEvaluationSection } from '../evaluation/eval-config';
 import { UniAdapterError } from '../errors';
 import { WEIGHTS_DTYPES, type SaveWeightsOptions } from '../weights/save-weights';
 
@@ -103,6 +104,7 @@ function rejectUnknownKeys(c: object): void {
 export function validateTrainerConfig(c: TrainerConfig): void {
   if (!c || typeof c !== 'object' || Array.isArray(c)) throw new UniAdapterError('ERR_CONFIG', 'the training configuration must be a mapping');
   rejectUnknownKeys(c);
+  validateEvaluationSection((c as { evaluation?: unknown }).evaluation);
   const tasks: TrainTask[] = ['retrieval', 'video-retrieval', 'vqa', 'video-qa', 'caption', 'pretrain'];
   if (!tasks.includes(c.task)) throw new UniAdapterError('ERR_CONFIG', `task must be one of ${tasks.join(', ')}, got '${c.task}'`);
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1) throw new UniAdapterError('ERR_CONFIG', `batchSize must be a positive integer, got ${c.batchSize}`);
