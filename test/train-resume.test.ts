@@ -66,6 +66,19 @@ describe('resume', () => {
     for (const k of Object.keys(x)) expect(toNumbers(y[k])).toEqual(toNumbers(x[k]));
   });
 
+  it('runs no step when resumed at or past a lower step limit', async () => {
+    const out = path.join(root, 'limit');
+    fs.mkdirSync(out, { recursive: true });
+    // The uninterrupted run's checkpoint, at the end of its 2 epochs, resumed with a limit of 4 steps.
+    fs.copyFileSync(path.join(root, 'full', 'checkpoint.safetensors'), path.join(out, 'checkpoint.safetensors'));
+    const trainer = new Trainer({ ...config(out), epochs: 4, maxSteps: 4, resume: 'latest' });
+    let steps = 0;
+    trainer.on('step', () => steps++);
+    const r = await trainer.run();
+    expect({ status: r.status, stepsRun: steps, losses: r.losses }).toEqual({ status: 'max-steps', stepsRun: 0, losses: [] });
+    expect(r.steps).toBeGreaterThan(4);
+  });
+
   it('refuses a checkpoint of another task or method', async () => {
     const cfg = config(path.join(root, 'other'));
     cfg.model = { config: tinyConfig('retrieval', { petl: { method: 'lora', loraRank: 2 } }) };

@@ -261,7 +261,10 @@ export class Trainer extends EventEmitter {
       let lastLoss = NaN;
       let windowStart = Date.now();
       let windowSamples = 0;
-      outer: for (let epoch = progress.epoch; epoch < c.epochs; epoch++) {
+      const atStepLimit = () => progress.step >= totalSteps && totalSteps < stepsPerEpoch * c.epochs;
+      // A run resumed at or past its step limit runs no step.
+      if (atStepLimit()) status = 'max-steps';
+      outer: for (let epoch = progress.epoch; status === 'completed' && epoch < c.epochs; epoch++) {
         const epochStart = Date.now();
         let epochLoss = 0;
         let epochSteps = 0;
@@ -305,7 +308,7 @@ export class Trainer extends EventEmitter {
             await writeCheckpoint(progress);
             break outer;
           }
-          if (progress.step >= totalSteps && totalSteps < stepsPerEpoch * c.epochs) {
+          if (atStepLimit()) {
             status = 'max-steps';
             break outer;
           }
