@@ -24,6 +24,7 @@ import { readJsonDocument } from './datasets/annotation-file';
 import {
   ANNOTATION_FORMATS,
   FORMAT_TASK,
+  formatsOf,
   misplacedFile,
   TASK_NAMES,
   taskDataset,
@@ -115,8 +116,7 @@ async function parseTask(ctx: Ctx, task: TaskName, raw: unknown): Promise<TaskSp
   }
   const fmt = format as AnnotationFormat;
   if (FORMAT_TASK[fmt] !== task) {
-    const fits = ANNOTATION_FORMATS.filter((f) => FORMAT_TASK[f] === task);
-    throw manifestError(ctx.file, `${ctx.where}: format '${fmt}' is for task '${FORMAT_TASK[fmt]}'; task '${task}' takes ${fits.join(' or ')}`);
+    throw manifestError(ctx.file, `${ctx.where}: format '${fmt}' is for task '${FORMAT_TASK[fmt]}'; task '${task}' takes ${formatsOf(task).join(' or ')}`);
   }
   for (const k of Object.keys(t)) {
     const misplaced = misplacedFile(k, fmt);

@@ -4,7 +4,7 @@
  * batch builders.
  */
 import { datasetFromAnnotations, openDatasetFolder } from './dataset-folder';
-import { ANNOTATION_FORMATS, FORMAT_TASK, type TaskDataset } from './datasets/task-dataset';
+import { FORMAT_TASK, formatsOf, type TaskDataset } from './datasets/task-dataset';
 import { UniAdapterError } from '../errors';
 import type { CaptionSample, QaSample, RetrievalSample } from './batches';
 import type { MediaLoader } from './media/media-loader';
@@ -34,8 +34,7 @@ export async function openTaskDataset(trainTask: TrainTask, data: DataChoice): P
     return folder.task(task);
   }
   if (FORMAT_TASK[data.format] !== task) {
-    const fits = ANNOTATION_FORMATS.filter((f) => FORMAT_TASK[f] === task);
-    throw new UniAdapterError('ERR_CONFIG', `data.format '${data.format}' holds ${FORMAT_TASK[data.format]} annotations; task '${trainTask}' reads ${task} data (formats: ${fits.join(', ')})`);
+    throw new UniAdapterError('ERR_CONFIG', `data.format '${data.format}' holds ${FORMAT_TASK[data.format]} annotations; task '${trainTask}' reads ${task} data (formats: ${formatsOf(task).join(', ')})`);
   }
   return datasetFromAnnotations(data.format, data.annotations, data.mediaRoot);
 }

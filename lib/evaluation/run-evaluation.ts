@@ -20,7 +20,6 @@ import type { VqaModel } from '../model/vqa-model';
 import { evaluateRetrieval } from './retrieval/evaluate';
 import { defaultThreads, setThreads } from '../native/runtime-info';
 import { BlipTokenizer } from '../text/tokenizer';
-import { validateDataChoice } from '../data/data-choice';
 import { openTaskDataset } from '../data/task-data';
 import type { EvalConfig } from './eval-config';
 
@@ -48,8 +47,8 @@ export interface RunEvaluationOptions {
 
 export async function runEvaluation(c: EvalConfig, options: RunEvaluationOptions = {}): Promise<EvalResult> {
   const started = Date.now();
-  // Before a model is built: a misspelt data key should not wait for the weights to load.
-  validateDataChoice(c.data);
+  // Before a model is built: a misspelt data key or a missing file should not wait for the weights to load.
+  const ds = await openTaskDataset(c.task, c.data);
   await setThreads(c.threads ?? (await defaultThreads()));
   const session =
     options.session ??
@@ -59,7 +58,6 @@ export async function runEvaluation(c: EvalConfig, options: RunEvaluationOptions
   const model = session.model;
   const tok = session.tokenizer;
   try {
-    const ds = await openTaskDataset(c.task, c.data);
     const split = c.split ?? 'test';
     const batch = c.batchSize ?? 16;
     if (ds.task === 'retrieval' || ds.task === 'video-retrieval') {

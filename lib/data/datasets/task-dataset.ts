@@ -47,6 +47,11 @@ export const FORMAT_TASK: Readonly<Record<AnnotationFormat, TaskName>> = {
   'coco-caption': 'caption',
 };
 
+/** The annotation formats of a task. */
+export function formatsOf(task: TaskName): AnnotationFormat[] {
+  return ANNOTATION_FORMATS.filter((f) => FORMAT_TASK[f] === task);
+}
+
 /** Files that only some formats read (any other format would ignore them). */
 export const FORMAT_ONLY_FILES: Readonly<Record<'vgMediaRoot' | 'answerList' | 'gt', readonly AnnotationFormat[]>> = {
   vgMediaRoot: ['vqa-v2'],
