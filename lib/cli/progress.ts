@@ -69,7 +69,7 @@ export function createProgress(label: string, total: number, options: ProgressOp
   let lastDraw = -Infinity;
   let drawn = false;
   let lastPlain = Math.floor(start / every);
-  let loggedFirst = false;
+  /** The count and note of the last plain line, '' before the first. */
   let lastLogged = '';
   let finished = false;
 
@@ -82,17 +82,17 @@ export function createProgress(label: string, total: number, options: ProgressOp
   };
 
   const draw = (): void => {
-    const [name, count, percent, elapsed, ...rest] = fields();
+    const [name, counted, percent, elapsed, ...rest] = fields();
     const filled = Math.floor((done * BAR_CELLS) / total);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(BAR_CELLS - filled)}`;
     // A line wider than the terminal wraps, and `\r` then redraws only its last row.
     const width = stream.columns ? stream.columns - 1 : Infinity;
     const candidates = [
-      `${name} ${bar} ${[count, percent, elapsed, ...rest].join('  ')}`,
-      [name, count, percent, elapsed, ...rest].join('  '),
-      [name, count, percent, ...rest].join('  '),
+      `${name} ${bar} ${[counted, percent, elapsed, ...rest].join('  ')}`,
+      [name, counted, percent, elapsed, ...rest].join('  '),
+      [name, counted, percent, ...rest].join('  '),
     ];
-    let line = candidates.find((c) => c.length <= width) ?? candidates[candidates.length - 1].slice(0, width);
+    const line = candidates.find((c) => c.length <= width) ?? candidates[candidates.length - 1].slice(0, width);
     stream.write(`\r${line}\x1b[K`);
     lastDraw = now();
     drawn = true;
@@ -114,9 +114,8 @@ export function createProgress(label: string, total: number, options: ProgressOp
       }
       // The line for the total is done's.
       const mark = Math.floor(done / every);
-      if ((mark > lastPlain || (!loggedFirst && n > 0)) && done < total) {
+      if ((mark > lastPlain || (lastLogged === '' && n > 0)) && done < total) {
         lastPlain = mark;
-        loggedFirst = true;
         lastLogged = `${done} ${note}`;
         log(plainLine());
       }

@@ -346,19 +346,22 @@ export async function captionStage(ctx: StageContext, method: DemoMethod, option
   const task = (await openDatasetFolder(ctx.data)).task('caption');
   const test = (await task.readEval('test')).records.slice(0, plan.captionEvalImages);
   const references = test.map((r) => r.references);
-  const generate = async () => (await captionImages(model, test.map((r) => r.image), { tokenizer: tok, maxLength: 20, minLength: 5 })).map((c) => c.caption);
+  const generate = async () => {
+    const caps = (await captionImages(model, test.map((r) => r.image), { tokenizer: tok, maxLength: 20, minLength: 5 })).map((c) => c.caption);
+    return { caps, cider: ciderOf(caps, references) };
+  };
   const parameters = await parameterCount(model);
-  const { zeroShot: before, after: caps, training } = await beforeAndAfter(
+  const { zeroShot: before, after: measured, training } = await beforeAndAfter(
     ctx,
     model,
     config,
     { task: 'caption', name: 'captioning', method, steps: plan.captionSteps },
     generate,
-    (c) => `CIDEr-D ${ciderOf(c, references).toFixed(3)} on ${test.length} held-out images`,
+    (m) => `CIDEr-D ${m.cider.toFixed(3)} on ${test.length} held-out images`,
     { serve: options.serve }
   );
-  const zeroShot = ciderOf(before, references);
-  const after = ciderOf(caps, references);
+  const zeroShot = before.cider;
+  const { caps, cider: after } = measured;
   const constant = constantCaptionCider((await task.readTrain()).records.map((r) => r.caption), references);
   const distinct = distinctFraction(caps);
   const examples = test.slice(0, 3).map((r, i) => ({ image: path.basename(r.image), caption: caps[i], references: r.references }));
