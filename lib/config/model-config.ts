@@ -108,6 +108,12 @@ export interface ModelConfig {
    * features keep inputs distinguishable and whose tied LM head starts at unit-variance logits.
    */
   backboneInit?: 'blip' | 'variance-preserving';
+  /**
+   * Initial ViT position embeddings: BLIP's N(0, 0.02) ('blip'), or MAE's fixed 2-D sine-cosine table
+   * ('sincos', then trained like any weight), as strong as a patch's content from the first step: for a
+   * ViT pretrained from scratch, where BLIP's small values leave position almost unread.
+   */
+  posEmbedInit?: 'blip' | 'sincos';
   /** Dynamic loss scaling: 'auto' (on with fp16), 'dynamic' (always), 'off'. */
   lossScaling?: 'auto' | 'dynamic' | 'off';
   lossScaleInit?: number;
@@ -142,6 +148,7 @@ export interface ResolvedModelConfig {
   precision: Precision;
   frozenDtype: 'float32' | 'bfloat16' | 'float16';
   backboneInit: 'blip' | 'variance-preserving';
+  posEmbedInit: 'blip' | 'sincos';
   lossScaling: 'auto' | 'dynamic' | 'off';
   lossScaleInit: number;
   lossScaleGrowthInterval: number;

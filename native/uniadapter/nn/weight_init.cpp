@@ -58,10 +58,26 @@ void init_backbone(torch::nn::Module& m, const std::string& scheme) {
   }
 }
 
-void init_vit_tokens(torch::Tensor& cls_token, torch::Tensor& pos_embed) {
+torch::Tensor sincos_2d_table(int64_t grid, int64_t width) {
+  const int64_t quarter = width / 4;
+  torch::Tensor omega = 1.0 / torch::pow(10000.0, torch::arange(quarter, torch::kDouble) / static_cast<double>(quarter));
+  torch::Tensor pos = torch::arange(grid, torch::kDouble);
+  torch::Tensor angles = torch::outer(pos, omega);                        // [grid, quarter]
+  torch::Tensor axis = torch::cat({torch::sin(angles), torch::cos(angles)}, 1);  // [grid, width / 2]
+  torch::Tensor rows = axis.unsqueeze(1).expand({grid, grid, width / 2});  // row index of each patch
+  torch::Tensor cols = axis.unsqueeze(0).expand({grid, grid, width / 2});  // column index of each patch
+  // MAE puts the column (its grid's first coordinate, w) in the first half of the channels.
+  return torch::cat({cols, rows}, 2).reshape({grid * grid, width}).to(torch::kFloat);
+}
+
+void init_vit_tokens(torch::Tensor& cls_token, torch::Tensor& pos_embed, const std::string& pos_scheme, int64_t grid) {
   torch::NoGradGuard no_grad;
   cls_token.normal_(0.0, 0.02);
   pos_embed.normal_(0.0, 0.02);
+  if (pos_scheme != "sincos") return;
+  const int64_t width = pos_embed.size(2);
+  pos_embed[0][0].zero_();
+  pos_embed[0].slice(0, 1, 1 + grid * grid).copy_(sincos_2d_table(grid, width).to(pos_embed.options()));
 }
 
 void apply_adapter_init(UniAdapterImpl& a, InitScheme scheme) {

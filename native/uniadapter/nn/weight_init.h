@@ -12,7 +12,13 @@ namespace ua {
 // N(0, 0.02). (timm's truncation at +-2 is 100 standard deviations away.) Convolutions keep PyTorch's
 // default init, as in timm.
 void init_transformer_weights(torch::nn::Module& m);
-void init_vit_tokens(torch::Tensor& cls_token, torch::Tensor& pos_embed);
+// The [CLS] token and position embeddings, N(0, 0.02) as in BLIP; with pos_scheme 'sincos' the patch
+// rows of pos_embed are then overwritten by the 2-D sine-cosine table of a grid x grid image (MAE's:
+// half the channels code the row, half the column) and the [CLS] row by zeros.
+void init_vit_tokens(torch::Tensor& cls_token, torch::Tensor& pos_embed, const std::string& pos_scheme, int64_t grid);
+
+// MAE's 2-D sine-cosine position table: [grid * grid, width], width a multiple of 4 (checked by the config).
+torch::Tensor sincos_2d_table(int64_t grid, int64_t width);
 
 // Linear and convolution weights N(0, 1/fan_in), embeddings N(0, 1), LayerNorms 1/0: a random
 // backbone whose token representations stay distinguishable through the layers.

@@ -247,6 +247,7 @@ Options task_config_to_options(const TaskConfig& c) {
   o.set("precision", c.precision);
   o.set("frozenDtype", effective_frozen_dtype(c));
   o.set("backboneInit", c.backbone_init);
+  o.set("posEmbedInit", c.pos_embed_init);
   o.set("lossScaling", c.loss_scaling);
   o.set("lossScaleInit", c.loss_scale_init);
   o.set("lossScaleGrowthInterval", c.loss_scale_growth_interval);
@@ -304,6 +305,7 @@ TaskConfig task_config_from_options(const Options& o) {
         "precision must be 'fp32', 'bf16' or 'fp16'");
   c.frozen_dtype = o.get_string("frozenDtype", "auto");
   c.backbone_init = o.get_string("backboneInit", "blip");
+  c.pos_embed_init = o.get_string("posEmbedInit", "blip");
   c.loss_scaling = o.get_string("lossScaling", "auto");
   check(c.loss_scaling == "auto" || c.loss_scaling == "dynamic" || c.loss_scaling == "off", kErrConfig,
         "lossScaling must be 'auto', 'dynamic' or 'off'");
@@ -312,6 +314,10 @@ TaskConfig task_config_from_options(const Options& o) {
   check(c.loss_scale_init > 0 && c.loss_scale_growth_interval > 0, kErrConfig, "lossScaleInit and lossScaleGrowthInterval must be positive");
   check(c.backbone_init == "blip" || c.backbone_init == "variance-preserving", kErrConfig,
         "backboneInit must be 'blip' or 'variance-preserving'");
+  check(c.pos_embed_init == "blip" || c.pos_embed_init == "sincos", kErrConfig, "posEmbedInit must be 'blip' or 'sincos'");
+  check(c.pos_embed_init != "sincos" || c.vision.width % 4 == 0, kErrConfig,
+        "posEmbedInit 'sincos' splits vision.width into four sine and cosine quarters, so it must be a multiple of 4, got " +
+            std::to_string(c.vision.width));
   check(c.queue_size > 0 && c.embed_dim > 0, kErrConfig, "queueSize and embedDim must be positive");
   check(c.petl.pfa != PfaMode::Paper || c.vision.width == c.text.hidden, kErrConfig,
         "pfa 'paper' multiplies frame CLS and text CLS states, which needs vision.width (" + std::to_string(c.vision.width) +

@@ -99,6 +99,10 @@ struct TaskConfig {
   // Initial values of the backbone before any checkpoint is loaded: BLIP's (N(0, 0.02)), or
   // variance-preserving (N(0, 1/fan_in)) so that a random backbone's features carry information.
   std::string backbone_init = "blip";
+  // Initial ViT position embeddings: BLIP's N(0, 0.02) ('blip'), or the fixed 2-D sine-cosine table
+  // of MAE ('sincos', still trained), whose norm matches a patch embedding's: a ViT trained from
+  // scratch then sees where a patch is as clearly as what is in it.
+  std::string pos_embed_init = "blip";
   // Dynamic loss scaling: 'auto' (on for fp16), 'dynamic' (always), 'off'.
   std::string loss_scaling = "auto";
   double loss_scale_init = 65536.0;

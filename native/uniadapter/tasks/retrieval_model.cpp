@@ -106,7 +106,7 @@ void RetrievalModel::finish_construction() {
 void RetrievalModel::apply_initial_values() {
   torch::NoGradGuard g;
   init_backbone(*visual_encoder, cfg_.backbone_init);
-  init_vit_tokens(visual_encoder->cls_token, visual_encoder->pos_embed);
+  init_vit_tokens(visual_encoder->cls_token, visual_encoder->pos_embed, cfg_.pos_embed_init, cfg_.vision.grid());
   init_backbone(*text_encoder, cfg_.backbone_init);
   auto adapters = uniadapters_of(*root_, "adapters");
   auto vadapters = uniadapters_of(*root_, "visual_adapters");

@@ -32,7 +32,7 @@ VqaModel::VqaModel(const TaskConfig& c) : TaskModel(c) {
 void VqaModel::apply_initial_values() {
   torch::NoGradGuard g;
   init_backbone(*visual_encoder, cfg_.backbone_init);
-  init_vit_tokens(visual_encoder->cls_token, visual_encoder->pos_embed);
+  init_vit_tokens(visual_encoder->cls_token, visual_encoder->pos_embed, cfg_.pos_embed_init, cfg_.vision.grid());
   init_backbone(*text_encoder, cfg_.backbone_init);
   init_backbone(*text_decoder, cfg_.backbone_init);
   for (const char* list : {"adapters", "visual_adapters"}) {
