@@ -82,8 +82,8 @@ describe('synthetic rasteriser', () => {
     expect(checked).toBeGreaterThan(100);
   });
 
-  test('shapes are clearly distinguishable at 64×64, large and small', () => {
-    for (const size of [64]) {
+  test("shapes are clearly distinguishable at the demo's 48×48 and at 64×64, large and small", () => {
+    for (const size of [48, 64]) {
       for (const half of [0.14, 0.085]) {
         const masks = SHAPES.map((s) => colorMask(renderFrame(single(s, { half }), size), size, COLOR_RGB.red, 90));
         for (let i = 0; i < SHAPES.length; i++) {
@@ -95,8 +95,9 @@ describe('synthetic rasteriser', () => {
               diff += masks[i][k] ^ masks[j][k];
             }
             // At least a tenth of the union differs between any two silhouettes.
-            expect({ pair: `${SHAPES[i]}/${SHAPES[j]}`, half, ok: diff / union > 0.1 }).toEqual({
+            expect({ pair: `${SHAPES[i]}/${SHAPES[j]}`, size, half, ok: diff / union > 0.1 }).toEqual({
               pair: `${SHAPES[i]}/${SHAPES[j]}`,
+              size,
               half,
               ok: true,
             });

@@ -30,21 +30,23 @@ export interface DemoPlan {
 
 /**
  * Chosen on validation runs of another seed (7), never on the reported split (seed 1), to fit the time
- * target of 10 minutes on a machine measuring 60 GFLOP/s. On seed 7, VQA learns far faster at 1e-2 than
- * at 3e-3 (61 % against 14 % after 200 steps), and retrieval at 1e-2 reaches in 200 steps the R@1 that
- * 3e-3 reaches in 300 (67.0 → 74.0).
+ * target of 10 minutes on a machine measuring 60 GFLOP/s. The embedded backbone is strong zero-shot on
+ * seed 7 (R@1 86.0), and a high retrieval lr undoes it: after 200 steps R@1 is 84.3 at 1e-2, 86.3 at
+ * 3e-3, 88.3 at 1e-3 and at 5e-4. VQA: 64.8 % after 400 steps at 1e-2, 67.6 % after 800; at 5e-3, 69.9 %
+ * after 600 steps and 69.2 % after 800. Captioning: CIDEr-D 3.84 zero-shot, 3.91 after 200 steps at 3e-3, 3.73 at 1e-3.
  */
 export const FULL_PLAN: DemoPlan = {
-  imageSize: 64,
+  // 3×3 patches of 16 pixels, one per cell of the scenes' grid (configs/pretrain-demo.yaml says why).
+  imageSize: 48,
   trainImages: 800,
   testImages: 100,
   retrievalSteps: 200,
-  qaSteps: 400,
+  qaSteps: 600,
   captionSteps: 200,
   questionsPerImage: 3,
   qaEvalQuestions: 300,
   batchSize: 32,
-  lr: { retrieval: 1e-2, vqa: 1e-2, caption: 3e-3 },
+  lr: { retrieval: 1e-3, vqa: 5e-3, caption: 3e-3 },
   evalEvery: 100,
   evalSubset: 100,
   captionEvalImages: 60,

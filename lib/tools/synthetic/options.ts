@@ -1,8 +1,9 @@
 /**
  * Options of the synthetic data set generator, their defaults and their validation. The defaults make
- * a data set that the demo trains on in a few minutes on two CPU cores: 64-pixel images (an 8×8 grid
- * of 8-pixel patches, or 4×4 of 16-pixel ones), about a thousand training images and a few hundred
- * short clips.
+ * a small data set that trains in minutes on two CPU cores: 64-pixel images (an 8×8 grid of 8-pixel
+ * patches, or 4×4 of 16-pixel ones), about a thousand training images and a few hundred short clips.
+ * The demo asks for 48-pixel images instead (lib/tools/demo/demo-plan.ts), whose 3×3 patches of 16
+ * pixels line up with the scenes' grid of cells.
  */
 import { UniAdapterError } from '../../errors';
 import { MAX_CAPTIONS } from './captions';
