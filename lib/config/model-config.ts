@@ -110,8 +110,8 @@ export interface ModelConfig {
   backboneInit?: 'blip' | 'variance-preserving';
   /**
    * Initial ViT position embeddings: BLIP's N(0, 0.02) ('blip'), or MAE's fixed 2-D sine-cosine table
-   * ('sincos', then trained like any weight), as strong as a patch's content from the first step: for a
-   * ViT pretrained from scratch, where BLIP's small values leave position almost unread.
+   * ('sincos', then trained like any weight; rows of norm sqrt(width / 2), the [CLS] row zero): for a
+   * ViT pretrained from scratch, where BLIP's small start left position unlearned (README, Demo).
    */
   posEmbedInit?: 'blip' | 'sincos';
   /** Dynamic loss scaling: 'auto' (on with fp16), 'dynamic' (always), 'off'. */

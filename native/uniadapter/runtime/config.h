@@ -100,8 +100,8 @@ struct TaskConfig {
   // variance-preserving (N(0, 1/fan_in)) so that a random backbone's features carry information.
   std::string backbone_init = "blip";
   // Initial ViT position embeddings: BLIP's N(0, 0.02) ('blip'), or the fixed 2-D sine-cosine table
-  // of MAE ('sincos', still trained), whose norm matches a patch embedding's: a ViT trained from
-  // scratch then sees where a patch is as clearly as what is in it.
+  // of MAE ('sincos', still trained), whose rows have norm sqrt(width / 2) instead of about
+  // 0.02 * sqrt(width): for a ViT trained from scratch, where BLIP's start left position unlearned.
   std::string pos_embed_init = "blip";
   // Dynamic loss scaling: 'auto' (on for fp16), 'dynamic' (always), 'off'.
   std::string loss_scaling = "auto";
