@@ -59,9 +59,8 @@ Result CaptionModel::forward(const TensorMap& in, const Options& o, bool trainin
     CrossContext ctx;
     ctx.states = image;
     torch::Tensor h = text_decoder->bert->forward(ids, mask, TextMode::Multimodal, true, &ctx);
-    torch::Tensor logits = text_decoder->logits(h);
-    cap("decoder_logits", logits);
-    loss = lm_loss(logits, targets, cfg_.label_smoothing, LmReduction::Mean);
+    if (capture) cap("decoder_logits", text_decoder->logits(h));
+    loss = lm_loss_mean([&](const torch::Tensor& x) { return text_decoder->logits(x); }, h, targets, cfg_.label_smoothing);
   }
   cap("loss_lm", loss);
   Options stats;

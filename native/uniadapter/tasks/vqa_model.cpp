@@ -101,7 +101,7 @@ Result VqaModel::forward(const TensorMap& in, const Options& o, bool training) {
     cap("answer_targets", targets);
     torch::Tensor logits = decode_logits(a_ids, a_mask, states, states_mask);
     cap("decoder_logits", logits);
-    torch::Tensor per_answer = lm_loss(logits, targets, cfg_.label_smoothing, LmReduction::SumPerSequence);
+    torch::Tensor per_answer = lm_loss_per_sequence(logits, targets, cfg_.label_smoothing);
     cap("answer_loss_per_answer", per_answer);
     loss = (w * per_answer).sum() / static_cast<double>(B);
   }
@@ -150,7 +150,7 @@ Result VqaModel::rank(const TensorMap& in, const Options& o) {
   torch::Tensor states = torch::repeat_interleave(q, k, 0), states_mask = torch::repeat_interleave(q_mask, k, 0);
   torch::Tensor logits = decode_logits(input_ids, input_atts, states, states_mask);
   cap("rank_decoder_logits", logits);
-  torch::Tensor log_probs_sum = -lm_loss(logits, targets, cfg_.label_smoothing, LmReduction::SumPerSequence);
+  torch::Tensor log_probs_sum = -lm_loss_per_sequence(logits, targets, cfg_.label_smoothing);
   log_probs_sum = log_probs_sum.view({B, k});
   cap("rank_log_probs_sum", log_probs_sum);
   torch::Tensor best = log_probs_sum.argmax(1);
