@@ -15,6 +15,7 @@ import {
   forCaptionTraining,
   forQuestions,
   forRetrieval,
+  retrievalTextWidth,
   textBatchToTensors,
   type TextTensors,
 } from '../lib/text/text-batches';
@@ -106,6 +107,18 @@ describe('task conventions on bert-base-uncased', () => {
     expect(b.attentionMask[1].every((x) => x === 1)).toBe(true);
     expect(forRetrieval(tok, ['a dog'], { firstToken: 'enc' }).inputIds[0][0]).toBe(30523);
     expect(forRetrieval(tok, [long], { maxLength: 64 }).inputIds[0]).toHaveLength(64);
+  });
+
+  it("forRetrieval with padding 'longest' pads to the longest text, still cut at maxLength", () => {
+    const b = forRetrieval(tok, ['a dog', 'a dog on grass'], { padding: 'longest' });
+    expect(b.inputIds.map((r) => r.length)).toEqual([6, 6]);
+    expect(b.inputIds[0]).toEqual([101, 1037, 3899, 102, 0, 0]);
+    expect(forRetrieval(tok, ['a dog', long], { padding: 'longest' }).inputIds.map((r) => r.length)).toEqual([35, 35]);
+    expect(retrievalTextWidth(tok, ['a dog', 'a dog on grass'], 35, 'longest')).toBe(6);
+    expect(retrievalTextWidth(tok, ['a dog', long], 35, 'longest')).toBe(35);
+    expect(retrievalTextWidth(tok, ['a dog'], 35, 'max-length')).toBe(35);
+    expect(() => forRetrieval(tok, ['x'], { padding: 'max_length' as 'longest' })).toThrow(/padding must be 'max-length' or 'longest', got 'max_length'/);
+    expect(() => retrievalTextWidth(tok, ['x'], 35, 'none' as 'longest')).toThrow(UniAdapterError);
   });
 
   it('forQuestions pads to the longest, caps at 35 and starts with [ENC]', () => {

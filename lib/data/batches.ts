@@ -8,7 +8,7 @@ import type { VqaBatch } from '../model/vqa-model';
 import type { CaptionBatch } from '../model/caption-model';
 import { concatRows, float32, int64, reshape, type HostTensor } from '../tensor';
 import type { BlipTokenizer } from '../text/tokenizer';
-import { captionPrompt, forAnswers, forCaptionTraining, forQuestions, forRetrieval, textBatchToTensors } from '../text/text-batches';
+import { captionPrompt, forAnswers, forCaptionTraining, forQuestions, forRetrieval, textBatchToTensors, type TextPadding } from '../text/text-batches';
 
 /** One sample's pixels, uint8 [S, S, 3] or [T, S, S, 3], stacked into [B, ...]. */
 export function stackPixels(items: readonly HostTensor[]): HostTensor {
@@ -22,8 +22,8 @@ export interface RetrievalSample {
   idx: number;
 }
 
-export function retrievalBatch(items: readonly RetrievalSample[], tok: BlipTokenizer, maxLength = 35): RetrievalBatch {
-  const text = textBatchToTensors(forRetrieval(tok, items.map((i) => i.caption), { maxLength, firstToken: 'cls' }));
+export function retrievalBatch(items: readonly RetrievalSample[], tok: BlipTokenizer, maxLength = 35, padding: TextPadding = 'max-length'): RetrievalBatch {
+  const text = textBatchToTensors(forRetrieval(tok, items.map((i) => i.caption), { maxLength, firstToken: 'cls', padding }));
   return { pixels: stackPixels(items.map((i) => i.pixels)), inputIds: text.inputIds, attentionMask: text.attentionMask, idx: int64(items.map((i) => i.idx), [items.length]) };
 }
 

@@ -2,6 +2,7 @@
 import type { ModelChoice, TrainTask } from '../config/model-choice';
 import type { DataChoice } from '../data/data-choice';
 import { UniAdapterError } from '../errors';
+import type { TextPadding } from '../text/text-batches';
 
 export interface EvalConfig {
   task: TrainTask;
@@ -21,6 +22,8 @@ export interface EvalConfig {
   frameSampling?: 'uniform' | 'blip-arange';
   /** Token length of retrieval texts, the same value training uses (35; DiDeMo paragraphs 64). */
   maxTextLength?: number;
+  /** Retrieval texts padded to maxTextLength ('max-length', official) or to the set's longest ('longest'). */
+  textPadding?: TextPadding;
   /** VQA: 'rank' over the answer list (official) or 'generate'. */
   vqaMode?: 'rank' | 'generate';
   /** Answer shortlist for ranking (k_test 128). */
@@ -40,7 +43,7 @@ export interface EvalConfig {
 
 /** Every key of {@link EvalConfig}; the type below fails to compile when one is missing. */
 export const EVAL_CONFIG_KEYS = [
-  'task', 'model', 'weights', 'adapter', 'data', 'split', 'k', 'beta', 'frames', 'frameSampling', 'maxTextLength', 'vqaMode', 'answerK',
+  'task', 'model', 'weights', 'adapter', 'data', 'split', 'k', 'beta', 'frames', 'frameSampling', 'maxTextLength', 'textPadding', 'vqaMode', 'answerK',
   'numBeams', 'maxCaptionLength', 'minCaptionLength', 'batchSize', 'limit', 'output', 'threads',
 ] as const satisfies ReadonlyArray<keyof EvalConfig>;
 const everyKeyListed: [Exclude<keyof EvalConfig, (typeof EVAL_CONFIG_KEYS)[number]>] extends [never] ? true : never = true;

@@ -20,6 +20,7 @@ import type { VqaModel } from '../model/vqa-model';
 import { evaluateRetrieval } from './retrieval/evaluate';
 import { defaultThreads, setThreads } from '../native/runtime-info';
 import { BlipTokenizer } from '../text/tokenizer';
+import { checkTextPadding } from '../text/text-batches';
 import { openTaskDataset } from '../data/task-data';
 import type { EvalConfig } from './eval-config';
 
@@ -61,6 +62,7 @@ export async function runEvaluation(c: EvalConfig, options: RunEvaluationOptions
     const split = c.split ?? 'test';
     const batch = c.batchSize ?? 16;
     if (ds.task === 'retrieval' || ds.task === 'video-retrieval') {
+      if (c.textPadding !== undefined) checkTextPadding(c.textPadding, 'ERR_CONFIG', 'textPadding');
       let set = await ds.readEval(split);
       if (c.limit) set = limitRetrieval(set, c.limit);
       const r = await evaluateRetrieval(model as RetrievalModel, set, {
@@ -70,6 +72,7 @@ export async function runEvaluation(c: EvalConfig, options: RunEvaluationOptions
         frames: c.frames ?? 16,
         frameSampling: c.frameSampling,
         maxLength: c.maxTextLength ?? RETRIEVAL_TEXT_LENGTH,
+        textPadding: c.textPadding,
         batchSize: batch,
         onProgress: (p, d, t) => options.onProgress?.(p, d, t),
       });

@@ -4,7 +4,7 @@
  *
  * | helper               | padding            | max length | position 0 |
  * |----------------------|--------------------|------------|------------|
- * | forRetrieval         | exactly maxLength  | 35         | [CLS] (ITC) or [ENC] (ITM) |
+ * | forRetrieval         | exactly maxLength (or longest) | 35 | [CLS] (ITC) or [ENC] (ITM) |
  * | forQuestions         | longest            | 35         | [ENC] |
  * | forAnswers           | longest            | none       | [DEC] |
  * | forCaptionTraining   | longest            | 40         | [DEC] |
@@ -59,6 +59,13 @@ export function encodeBatchTensors(
   return textBatchToTensors(tokenizer.encodeBatch(texts, options));
 }
 
+/** Throws ERR_ARG unless `padding` is one of {@link TEXT_PADDINGS}. */
+export function checkTextPadding(padding: unknown, code: 'ERR_ARG' | 'ERR_CONFIG' = 'ERR_ARG', name = 'padding'): void {
+  if (!TEXT_PADDINGS.includes(padding as TextPadding)) {
+    throw new UniAdapterError(code, `${name} must be ${TEXT_PADDINGS.map((p) => `'${p}'`).join(' or ')}, got '${String(padding)}'`);
+  }
+}
+
 function withFirstToken(batch: TextBatch, id: number): TextBatch {
   for (const row of batch.inputIds) row[0] = id;
   return batch;
@@ -70,16 +77,38 @@ export interface RetrievalTextOptions {
   maxLength?: number;
   /** 'cls' for the unimodal text encoder (ITC), 'enc' for the image-grounded encoder (ITM). Default 'cls'. */
   firstToken?: 'cls' | 'enc';
+  /** Pad to exactly `maxLength` ('max-length', the official code) or to the batch's longest text ('longest'). */
+  padding?: TextPadding;
 }
 
-/** Retrieval texts: padded to exactly `maxLength` (35), truncated, `[CLS]` or `[ENC]` at position 0. */
+/**
+ * How retrieval texts are padded. Attention masks every padding position out, so both give the same
+ * features and losses up to float rounding; 'longest' skips the padding's compute when texts are short.
+ */
+export type TextPadding = 'max-length' | 'longest';
+
+export const TEXT_PADDINGS: readonly TextPadding[] = ['max-length', 'longest'];
+
+/** Token width of `texts` padded as `padding` says: `maxLength`, or their longest (truncated to `maxLength`). */
+export function retrievalTextWidth(tokenizer: BlipTokenizer, texts: readonly string[], maxLength: number, padding: TextPadding): number {
+  checkTextPadding(padding);
+  if (padding === 'max-length' || texts.length === 0) return maxLength;
+  return tokenizer.encodeBatch(texts, { padding: 'longest', maxLength, truncation: true }).inputIds[0].length;
+}
+
+/**
+ * Retrieval texts: padded to exactly `maxLength` (35) or, with `padding: 'longest'`, to the longest of
+ * them; truncated to `maxLength`; `[CLS]` or `[ENC]` at position 0.
+ */
 export function forRetrieval(tokenizer: BlipTokenizer, texts: readonly string[], options: RetrievalTextOptions = {}): TextBatch {
   const maxLength = options.maxLength ?? 35;
   const firstToken = options.firstToken ?? 'cls';
+  const padding = options.padding ?? 'max-length';
   if (firstToken !== 'cls' && firstToken !== 'enc') {
     throw new UniAdapterError('ERR_ARG', `firstToken must be 'cls' or 'enc', got '${String(firstToken)}'`);
   }
-  const batch = tokenizer.encodeBatch(texts, { padding: 'max_length', maxLength, truncation: true });
+  checkTextPadding(padding);
+  const batch = tokenizer.encodeBatch(texts, { padding: padding === 'longest' ? 'longest' : 'max_length', maxLength, truncation: true });
   return firstToken === 'enc' ? withFirstToken(batch, tokenizer.encId) : batch;
 }
 

@@ -4,6 +4,7 @@ import { validateModelChoice } from '../config/model-choice';
 import { validateDataChoice, type DataChoice } from '../data/data-choice';
 import { validateEvaluationSection } from '../evaluation/eval-config';
 import { UniAdapterError } from '../errors';
+import { checkTextPadding, type TextPadding } from '../text/text-batches';
 import { WEIGHTS_DTYPES, type SaveWeightsOptions } from '../weights/save-weights';
 
 export { isVideoTask, modelTask, type ModelChoice, type TrainTask } from '../config/model-choice';
@@ -38,6 +39,12 @@ export interface TrainerConfig {
    * DiDeMo config uses 64 for its paragraphs).
    */
   maxTextLength?: number;
+  /**
+   * Retrieval and pretraining captions padded to maxTextLength ('max-length', the official code) or to
+   * each batch's longest ('longest': the same losses up to float rounding, less compute for short captions).
+   * Evaluation reads it too.
+   */
+  textPadding?: TextPadding;
   /** Frame choice of video clips when augment is off: 'uniform' (segment starts) or BLIP's 'blip-arange'. */
   frameSampling?: 'uniform' | 'blip-arange';
   /** Frames per clip for the video tasks (8 in the paper). */
@@ -81,7 +88,7 @@ export interface TrainerConfig {
 /** Every key of {@link TrainerConfig}; the type below fails to compile when one is missing. */
 const TRAINER_CONFIG_KEYS = [
   'task', 'model', 'weights', 'data', 'batchSize', 'epochs', 'lr', 'minLr', 'weightDecay', 'schedule', 'warmupSteps', 'alpha',
-  'hardNegatives', 'maxTextLength', 'frameSampling', 'frames', 'augment', 'randAugment', 'autoContrast', 'dropout', 'clipGradNorm',
+  'hardNegatives', 'maxTextLength', 'textPadding', 'frameSampling', 'frames', 'augment', 'randAugment', 'autoContrast', 'dropout', 'clipGradNorm',
   'exemptBiasNorm', 'adamBetas', 'adamEps', 'seed', 'shuffleBlock', 'loaderConcurrency', 'onBadRecord', 'outputDir',
   'checkpointEverySteps', 'resume', 'maxSteps', 'threads', 'export',
 ] as const satisfies ReadonlyArray<keyof TrainerConfig>;
@@ -116,6 +123,7 @@ export function validateTrainerConfig(c: TrainerConfig): void {
   if (c.maxTextLength !== undefined && (!Number.isInteger(c.maxTextLength) || c.maxTextLength < 2)) {
     throw new UniAdapterError('ERR_CONFIG', `maxTextLength must be an integer of at least 2 ([CLS] and [SEP]), got ${c.maxTextLength}`);
   }
+  if (c.textPadding !== undefined) checkTextPadding(c.textPadding, 'ERR_CONFIG', 'textPadding');
   if (c.export !== undefined && c.task !== 'pretrain') {
     throw new UniAdapterError('ERR_CONFIG', `'export' is for task 'pretrain' (which writes a whole checkpoint); task '${c.task}' writes an adapter`);
   }

@@ -163,7 +163,7 @@ export class Trainer extends EventEmitter {
       train: c.dropout ?? true,
     };
     if (model.task === 'retrieval') {
-      const r = await (model as RetrievalModel).trainStep(retrievalBatch(items as RetrievalSample[], tok, c.maxTextLength ?? RETRIEVAL_TEXT_LENGTH), {
+      const r = await (model as RetrievalModel).trainStep(retrievalBatch(items as RetrievalSample[], tok, c.maxTextLength ?? RETRIEVAL_TEXT_LENGTH, c.textPadding), {
         ...common,
         alpha,
         hardNegatives: c.hardNegatives ?? 'sample',
@@ -171,7 +171,7 @@ export class Trainer extends EventEmitter {
       return r.stats;
     }
     if (model.task === 'pretrain') {
-      const b = retrievalBatch(items as RetrievalSample[], tok, c.maxTextLength ?? RETRIEVAL_TEXT_LENGTH);
+      const b = retrievalBatch(items as RetrievalSample[], tok, c.maxTextLength ?? RETRIEVAL_TEXT_LENGTH, c.textPadding);
       const r = await (model as PretrainModel).trainStep(
         { pixels: b.pixels, inputIds: b.inputIds, attentionMask: b.attentionMask },
         { ...common, alpha, hardNegatives: c.hardNegatives ?? 'sample' }

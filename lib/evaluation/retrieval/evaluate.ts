@@ -9,7 +9,7 @@ import { itmEval, type RetrievalMetrics } from '../metrics/retrieval-metrics';
 import type { RetrievalModel } from '../../model/retrieval-model';
 import { concatRows, type HostTensor } from '../../tensor';
 import type { BlipTokenizer } from '../../text/tokenizer';
-import { forRetrieval, textBatchToTensors } from '../../text/text-batches';
+import { forRetrieval, retrievalTextWidth, textBatchToTensors, type TextPadding } from '../../text/text-batches';
 import { MediaLoader } from '../../data/media/media-loader';
 import { retrievalScoreMatrices, type ScoreMatrices } from './score-matrices';
 import { stackPixels } from '../../data/batches';
@@ -25,6 +25,8 @@ export interface RetrievalEvalOptions {
   frames?: number;
   /** Text length (35 in the official code; longer for DiDeMo paragraphs). */
   maxLength?: number;
+  /** 'max-length' (official) or 'longest': every text padded to the longest text of the set (same scores up to float rounding). */
+  textPadding?: TextPadding;
   /** Frame choice of videos: 'uniform' (default) or BLIP's 'blip-arange'. */
   frameSampling?: 'uniform' | 'blip-arange';
   /** Media per embedding call. */
@@ -59,8 +61,10 @@ export async function evaluateRetrieval(model: RetrievalModel, set: RetrievalEva
   const textMask: HostTensor[] = [];
   const textFeatures: HostTensor[] = [];
   const textBatch = 128;
+  // One width for the whole set: the re-ranking stacks every text's ids into one tensor.
+  const width = retrievalTextWidth(options.tokenizer, set.texts, options.maxLength ?? 35, options.textPadding ?? 'max-length');
   for (let j = 0; j < set.texts.length; j += textBatch) {
-    const t = textBatchToTensors(forRetrieval(options.tokenizer, set.texts.slice(j, j + textBatch), { maxLength: options.maxLength ?? 35, firstToken: 'cls' }));
+    const t = textBatchToTensors(forRetrieval(options.tokenizer, set.texts.slice(j, j + textBatch), { maxLength: width, firstToken: 'cls' }));
     const e = await model.encodeTexts(t.inputIds, t.attentionMask);
     textIds.push(t.inputIds);
     textMask.push(t.attentionMask);

@@ -134,7 +134,7 @@ export function evalSubset(set: RetrievalEvalSet, n: number): RetrievalEvalSet {
 }
 
 async function recall(model: RetrievalModel, set: RetrievalEvalSet, tok: BlipTokenizer, step: number): Promise<RecallPoint> {
-  const r = await evaluateRetrieval(model, set, { tokenizer: tok, k: Math.min(16, set.media.length) });
+  const r = await evaluateRetrieval(model, set, { tokenizer: tok, k: Math.min(16, set.media.length), textPadding: 'longest' });
   return { step, r1: r.metrics.img_r1, r5: r.metrics.img_r5, i2tR1: r.metrics.txt_r1, i2tR5: r.metrics.txt_r5 };
 }
 
@@ -145,7 +145,7 @@ async function parameterCount(model: RetrievalModel | VqaModel | CaptionModel): 
 
 /**
  * Trains `model` on the stage's task for `steps` (constant lr after a short warm-up, no augmentation,
- * no dropout), with a progress bar, calling `afterStep` between steps; with `serve`, saves the trained
+ * no dropout, captions padded to the batch's longest), with a progress bar, calling `afterStep` between steps; with `serve`, saves the trained
  * model for `uniadapter serve`.
  */
 async function train(
@@ -171,6 +171,7 @@ async function train(
       maxSteps: steps,
       augment: false,
       dropout: false,
+      textPadding: 'longest',
       outputDir: path.join(ctx.dir, task),
       seed: plan.seed,
     },
