@@ -60,7 +60,7 @@ Result CaptionModel::forward(const TensorMap& in, const Options& o, bool trainin
     ctx.states = image;
     torch::Tensor h = text_decoder->bert->forward(ids, mask, TextMode::Multimodal, true, &ctx);
     if (capture) cap("decoder_logits", text_decoder->logits(h));
-    loss = lm_loss_mean([&](const torch::Tensor& x) { return text_decoder->logits(x); }, h, targets, cfg_.label_smoothing);
+    loss = lm_loss_mean(*text_decoder, h, targets, cfg_.label_smoothing);
   }
   cap("loss_lm", loss);
   Options stats;

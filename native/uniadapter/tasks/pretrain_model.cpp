@@ -73,7 +73,7 @@ Result PretrainModel::pretrain_step(const TensorMap& in, const Options& o) {
     CrossContext ctx;
     ctx.states = l.image_tokens;
     torch::Tensor h = text_decoder->bert->forward(dec_ids, l.attention_mask, TextMode::Multimodal, true, &ctx);
-    loss_lm = lm_loss_mean([&](const torch::Tensor& x) { return text_decoder->logits(x); }, h, targets, cfg_.label_smoothing);
+    loss_lm = lm_loss_mean(*text_decoder, h, targets, cfg_.label_smoothing);
   }
   torch::Tensor loss = l.ita + l.itm + loss_lm;
   if (capture) {

@@ -58,13 +58,12 @@ torch::Tensor VqaModel::encode_question(const torch::Tensor& visual, const torch
   return text_encoder->forward(q_ids, q_mask, TextMode::Multimodal, false, &ctx);
 }
 
-torch::Tensor VqaModel::decode_logits(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& states,
+torch::Tensor VqaModel::decode_hidden(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& states,
                                       const torch::Tensor& states_mask) {
   CrossContext ctx;
   ctx.states = states;
   if (states_mask.defined()) ctx.mask_add = cross_attention_mask(states_mask, states.scalar_type());
-  torch::Tensor h = text_decoder->bert->forward(ids, mask, TextMode::Multimodal, /*causal=*/true, &ctx);
-  return text_decoder->logits(h);
+  return text_decoder->bert->forward(ids, mask, TextMode::Multimodal, /*causal=*/true, &ctx);
 }
 
 Result VqaModel::forward(const TensorMap& in, const Options& o, bool training) {
@@ -99,9 +98,9 @@ Result VqaModel::forward(const TensorMap& in, const Options& o, bool training) {
     cap("decoder_encoder_attention_mask", states_mask);
     torch::Tensor targets = lm_targets(a_ids, cfg_.pad_token_id);
     cap("answer_targets", targets);
-    torch::Tensor logits = decode_logits(a_ids, a_mask, states, states_mask);
-    cap("decoder_logits", logits);
-    torch::Tensor per_answer = lm_loss_per_sequence(logits, targets, cfg_.label_smoothing);
+    torch::Tensor h = decode_hidden(a_ids, a_mask, states, states_mask);
+    if (capture) cap("decoder_logits", text_decoder->logits(h));
+    torch::Tensor per_answer = lm_loss_per_sequence(*text_decoder, h, targets, cfg_.label_smoothing);
     cap("answer_loss_per_answer", per_answer);
     loss = (w * per_answer).sum() / static_cast<double>(B);
   }
@@ -135,7 +134,7 @@ Result VqaModel::rank(const TensorMap& in, const Options& o) {
   torch::Tensor q = encode_question(visual, q_ids, q_mask);
   cap("rank_question_last_hidden", q);
   torch::Tensor start_ids = ans.select(1, 0).slice(0, 0, 1).repeat({B, 1});
-  torch::Tensor start_logits = decode_logits(start_ids, torch::ones_like(start_ids), q, q_mask).select(1, 0).to(at::kFloat);
+  torch::Tensor start_logits = text_decoder->logits(decode_hidden(start_ids, torch::ones_like(start_ids), q, q_mask)).select(1, 0).to(at::kFloat);
   cap("rank_start_logits", start_logits);
   torch::Tensor prob_first = torch::softmax(start_logits, 1).index_select(1, ans.select(1, 1));
   cap("rank_prob_first_token", prob_first);
@@ -148,9 +147,9 @@ Result VqaModel::rank(const TensorMap& in, const Options& o) {
   cap("rank_decoder_input_ids", input_ids);
   torch::Tensor targets = lm_targets(input_ids, cfg_.pad_token_id);
   torch::Tensor states = torch::repeat_interleave(q, k, 0), states_mask = torch::repeat_interleave(q_mask, k, 0);
-  torch::Tensor logits = decode_logits(input_ids, input_atts, states, states_mask);
-  cap("rank_decoder_logits", logits);
-  torch::Tensor log_probs_sum = -lm_loss_per_sequence(logits, targets, cfg_.label_smoothing);
+  torch::Tensor h = decode_hidden(input_ids, input_atts, states, states_mask);
+  if (capture) cap("rank_decoder_logits", text_decoder->logits(h));
+  torch::Tensor log_probs_sum = -lm_loss_per_sequence(*text_decoder, h, targets, cfg_.label_smoothing);
   log_probs_sum = log_probs_sum.view({B, k});
   cap("rank_log_probs_sum", log_probs_sum);
   torch::Tensor best = log_probs_sum.argmax(1);

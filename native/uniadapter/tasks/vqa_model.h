@@ -19,7 +19,7 @@ class VqaModel : public TaskModel {
  private:
   torch::Tensor encode_visual(const torch::Tensor& px);  // [B,3,S,S] or [B,T,3,S,S] -> [B, T*N, D]
   torch::Tensor encode_question(const torch::Tensor& visual, const torch::Tensor& q_ids, const torch::Tensor& q_mask);
-  torch::Tensor decode_logits(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& states,
+  torch::Tensor decode_hidden(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& states,
                               const torch::Tensor& states_mask);
 
   Result forward(const TensorMap& in, const Options& o, bool training) override;
