@@ -5,19 +5,27 @@
  * answer, and the answers the model gave most. A template whose answers are one constant (every "is
  * there a <color> <shape>?" answered "no") is one the adapter has not learned to read from the image.
  *
- *   npx tsx scripts/vqa-answer-breakdown.ts <demo-report>/data --adapter <demo-report>/vqa/adapter.safetensors [--questions 300] [--out breakdown.json]
+ * With --itm, each yes/no question is also turned into the statement it checks ("is there a red
+ * circle?" -> "a red circle") and scored by the frozen backbone's ITM head against its image; per
+ * template, the AUC of those scores between the questions whose answer is "yes" and those whose answer
+ * is "no" says whether the backbone itself tells them apart (0.5: it does not).
+ *
+ *   npx tsx scripts/vqa-answer-breakdown.ts <demo-report>/data --adapter <demo-report>/vqa/adapter.safetensors [--itm] [--questions 300] [--out breakdown.json]
  */
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { openDatasetFolder } from '../lib/data/dataset-folder';
+import { stackPixels } from '../lib/data/batches';
+import { MediaLoader } from '../lib/data/media/media-loader';
 import { answerQuestions } from '../lib/inference/answer';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { setThreads } from '../lib/native/runtime-info';
 import { ModelSession } from '../lib/session/model-session';
+import { forRetrieval, textBatchToTensors } from '../lib/text/text-batches';
 import { BlipTokenizer } from '../lib/text/tokenizer';
 import { answerScore, consensusAnswer, humanAnswers } from '../lib/tools/demo/baselines';
 import { demoModelConfig, FULL_PLAN } from '../lib/tools/demo/demo-plan';
-import { LOCATION_PHRASES } from '../lib/tools/synthetic/phrases';
+import { article, LOCATION_PHRASES } from '../lib/tools/synthetic/phrases';
 import { COLORS, PATTERN_WORDS, SHAPE_PLURALS, SHAPES } from '../lib/tools/synthetic/vocab';
 import { embeddedModel } from '../lib/weights/embedded-model';
 
@@ -39,8 +47,52 @@ export function questionTemplate(question: string): string {
   return t.replace(/\ban </g, 'a <');
 }
 
+/** The statement a yes/no question checks, or undefined for a question of another form. */
+export function yesNoStatement(question: string): string | undefined {
+  const patterns: Array<[RegExp, (m: RegExpExecArray) => string]> = [
+    [/^is there an? (\w+) (\w+)\?$/, (m) => `${article(m[1])} ${m[1]} ${m[2]}`],
+    [/^is the background (\w+)\?$/, (m) => `a shape on a ${m[1]} background`],
+    [/^is the (\w+) (small|little|large|big)\?$/, (m) => `${article(m[2])} ${m[2]} ${m[1]}`],
+    [/^is the (\w+) ((?:in|at|on|near) .+)\?$/, (m) => `a ${m[1]} ${m[2]}`],
+  ];
+  for (const [re, make] of patterns) {
+    const m = re.exec(question);
+    if (m) return make(m);
+  }
+  return undefined;
+}
+
+/** Probability that a random "yes" score exceeds a random "no" score (ties count half); NaN without both. */
+function auc(yes: number[], no: number[]): number {
+  if (yes.length === 0 || no.length === 0) return NaN;
+  let wins = 0;
+  for (const y of yes) for (const n of no) wins += y > n ? 1 : y === n ? 0.5 : 0;
+  return wins / (yes.length * no.length);
+}
+
+/** The frozen backbone's ITM score (match minus no-match logit) of each yes/no question's statement with its image. */
+async function itmScores(test: Array<{ image: string; question: string }>, tok: BlipTokenizer): Promise<Array<number | undefined>> {
+  const base = demoModelConfig('retrieval', FULL_PLAN);
+  await using session = await ModelSession.open({ config: { ...base, petl: { method: 'none' } }, weights: (await embeddedModel()).weights, tokenizer: tok });
+  const model = session.modelFor('retrieval');
+  const media = new MediaLoader({ size: FULL_PLAN.imageSize, frames: 1, augment: false });
+  const scores: Array<number | undefined> = [];
+  for (const r of test) {
+    const statement = yesNoStatement(r.question);
+    if (!statement) {
+      scores.push(undefined);
+      continue;
+    }
+    const image = await model.encodeImages(stackPixels([await media.image(r.image, 0)]), { tokens: true });
+    const t = textBatchToTensors(forRetrieval(tok, [statement], { firstToken: 'enc' }));
+    const logits = (await model.itm({ inputIds: t.inputIds, attentionMask: t.attentionMask, imageTokens: image.tokens! })).logits.data as Float32Array;
+    scores.push(logits[1] - logits[0]);
+  }
+  return scores;
+}
+
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { adapter: { type: 'string' }, questions: { type: 'string' }, out: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { adapter: { type: 'string' }, itm: { type: 'boolean' }, questions: { type: 'string' }, out: { type: 'string' } } });
   const data = positionals[0];
   if (!data || !values.adapter) throw new Error('usage: vqa-answer-breakdown.ts <demo data folder> --adapter <vqa adapter> [--questions N] [--out file.json]');
   await setThreads(1);
@@ -51,11 +103,21 @@ async function main(): Promise<void> {
   const config = demoModelConfig('vqa', FULL_PLAN);
   await using session = await ModelSession.open({ config, weights: (await embeddedModel()).weights, adapter: values.adapter, tokenizer: tok });
   const res = await answerQuestions(session.modelFor('vqa'), test.map((r) => r.image), test.map((r) => r.question), { tokenizer: tok, answerList: list, k: Math.min(16, list.length) });
-  const groups = new Map<string, { questions: number; score: number; truths: Map<string, number>; given: Map<string, number> }>();
+  const itm: Array<number | undefined> = values.itm ? await itmScores(test, tok) : [];
+  interface Group {
+    questions: number;
+    score: number;
+    truths: Map<string, number>;
+    given: Map<string, number>;
+    itm: { yes: number[]; no: number[] };
+  }
+  const groups = new Map<string, Group>();
   test.forEach((r, i) => {
     const key = questionTemplate(r.question);
-    const g = groups.get(key) ?? { questions: 0, score: 0, truths: new Map(), given: new Map() };
+    const g: Group = groups.get(key) ?? { questions: 0, score: 0, truths: new Map(), given: new Map(), itm: { yes: [], no: [] } };
     const truth = consensusAnswer(humanAnswers(r));
+    const s = itm[i];
+    if (s !== undefined && (truth === 'yes' || truth === 'no')) g.itm[truth].push(s);
     g.questions++;
     g.score += answerScore(res[i].answer, humanAnswers(r));
     g.truths.set(truth, (g.truths.get(truth) ?? 0) + 1);
@@ -71,10 +133,12 @@ async function main(): Promise<void> {
       accuracy: (100 * g.score) / g.questions,
       commonestTruth: { answer: top(g.truths)[0][0], share: (100 * top(g.truths)[0][1]) / g.questions },
       given: Object.fromEntries(top(g.given).slice(0, 4)),
+      ...(g.itm.yes.length + g.itm.no.length > 0 ? { backboneItmAuc: auc(g.itm.yes, g.itm.no) } : {}),
     }));
   for (const r of rows) {
     const given = Object.entries(r.given).map(([a, n]) => `${a} ×${n}`).join(', ');
-    console.log(`${String(r.questions).padStart(3)}  ${r.accuracy.toFixed(0).padStart(3)} %  (commonest truth '${r.commonestTruth.answer}' ${r.commonestTruth.share.toFixed(0)} %)  ${r.template}  given: ${given}`);
+    const auc = r.backboneItmAuc === undefined ? '' : `  backbone ITM AUC ${r.backboneItmAuc.toFixed(2)}`;
+    console.log(`${String(r.questions).padStart(3)}  ${r.accuracy.toFixed(0).padStart(3)} %  (commonest truth '${r.commonestTruth.answer}' ${r.commonestTruth.share.toFixed(0)} %)  ${r.template}  given: ${given}${auc}`);
   }
   if (values.out) await writeFileAtomic(values.out, Buffer.from(JSON.stringify({ data: path.resolve(data), adapter: values.adapter, questions: test.length, templates: rows }, null, 1) + '\n'));
 }

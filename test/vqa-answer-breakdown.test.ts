@@ -1,5 +1,5 @@
 /** The VQA breakdown script groups questions by template: variable words become placeholders. */
-import { questionTemplate } from '../scripts/vqa-answer-breakdown';
+import { questionTemplate, yesNoStatement } from '../scripts/vqa-answer-breakdown';
 
 it('replaces shapes, plurals, colors, places and pattern words, and unifies a/an', () => {
   expect(questionTemplate('is there an orange circle?')).toBe('is there a <color> <shape>?');
@@ -8,4 +8,15 @@ it('replaces shapes, plurals, colors, places and pattern words, and unifies a/an
   expect(questionTemplate('is the background striped?')).toBe('is the background <pattern>?');
   expect(questionTemplate('what color is the background?')).toBe('what color is the background?');
   expect(questionTemplate('is the square in the top left corner?')).toBe('is the <shape> <place>?');
+});
+
+it('turns each yes/no question into the statement it checks, and no other question', () => {
+  expect(yesNoStatement('is there an orange circle?')).toBe('an orange circle');
+  expect(yesNoStatement('is there a red star?')).toBe('a red star');
+  expect(yesNoStatement('is the background striped?')).toBe('a shape on a striped background');
+  expect(yesNoStatement('is the star little?')).toBe('a little star');
+  expect(yesNoStatement('is the star near the top?')).toBe('a star near the top');
+  expect(yesNoStatement('is the cross in the top left corner?')).toBe('a cross in the top left corner');
+  expect(yesNoStatement('is the star small or large?')).toBeUndefined();
+  expect(yesNoStatement('what color is the star?')).toBeUndefined();
 });
