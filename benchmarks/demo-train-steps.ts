@@ -20,6 +20,7 @@ import { embeddedModel } from '../lib/weights/embedded-model';
 import { ModelSession } from '../lib/session/model-session';
 import { Trainer } from '../lib/train/trainer';
 import { writeFileAtomic } from '../lib/io/atomic';
+import { median, nowMs } from './timing';
 
 type Task = 'retrieval' | 'vqa' | 'caption';
 interface Variant {
@@ -34,11 +35,6 @@ const VARIANTS: Variant[] = [
   { id: 'vqa', task: 'vqa', textPadding: 'longest' },
   { id: 'caption', task: 'caption', textPadding: 'longest' },
 ];
-
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** Milliseconds of each step after the first three (warm-up), for `steps` steps. */
 async function stepTimes(ctx: StageContext, v: Variant, steps: number, outDir: string): Promise<number[]> {
@@ -64,9 +60,9 @@ async function stepTimes(ctx: StageContext, v: Variant, steps: number, outDir: s
     { model: session.modelFor(v.task), tokenizer: ctx.tok }
   );
   const times: number[] = [];
-  let last = performance.now();
+  let last = nowMs();
   trainer.on('step', () => {
-    const now = performance.now();
+    const now = nowMs();
     times.push(now - last);
     last = now;
   });
