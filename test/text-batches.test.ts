@@ -15,7 +15,6 @@ import {
   forCaptionTraining,
   forQuestions,
   forRetrieval,
-  retrievalTextWidth,
   textBatchToTensors,
   type TextTensors,
 } from '../lib/text/text-batches';
@@ -114,11 +113,8 @@ describe('task conventions on bert-base-uncased', () => {
     expect(b.inputIds.map((r) => r.length)).toEqual([6, 6]);
     expect(b.inputIds[0]).toEqual([101, 1037, 3899, 102, 0, 0]);
     expect(forRetrieval(tok, ['a dog', long], { padding: 'longest' }).inputIds.map((r) => r.length)).toEqual([35, 35]);
-    expect(retrievalTextWidth(tok, ['a dog', 'a dog on grass'], 35, 'longest')).toBe(6);
-    expect(retrievalTextWidth(tok, ['a dog', long], 35, 'longest')).toBe(35);
-    expect(retrievalTextWidth(tok, ['a dog'], 35, 'max-length')).toBe(35);
     expect(() => forRetrieval(tok, ['x'], { padding: 'max_length' as 'longest' })).toThrow(/padding must be 'max-length' or 'longest', got 'max_length'/);
-    expect(() => retrievalTextWidth(tok, ['x'], 35, 'none' as 'longest')).toThrow(UniAdapterError);
+    expect(() => forRetrieval(tok, ['x'], { padding: 'none' as 'longest' })).toThrow(UniAdapterError);
   });
 
   it('forQuestions pads to the longest, caps at 35 and starts with [ENC]', () => {

@@ -89,13 +89,6 @@ export type TextPadding = 'max-length' | 'longest';
 
 export const TEXT_PADDINGS: readonly TextPadding[] = ['max-length', 'longest'];
 
-/** Token width of `texts` padded as `padding` says: `maxLength`, or their longest (truncated to `maxLength`). */
-export function retrievalTextWidth(tokenizer: BlipTokenizer, texts: readonly string[], maxLength: number, padding: TextPadding): number {
-  checkTextPadding(padding);
-  if (padding === 'max-length' || texts.length === 0) return maxLength;
-  return tokenizer.encodeBatch(texts, { padding: 'longest', maxLength, truncation: true }).inputIds[0].length;
-}
-
 /**
  * Retrieval texts: padded to exactly `maxLength` (35) or, with `padding: 'longest'`, to the longest of
  * them; truncated to `maxLength`; `[CLS]` or `[ENC]` at position 0.

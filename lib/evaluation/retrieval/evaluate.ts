@@ -7,9 +7,9 @@
 import type { RetrievalEvalSet } from '../../data/datasets/retrieval-set';
 import { itmEval, type RetrievalMetrics } from '../metrics/retrieval-metrics';
 import type { RetrievalModel } from '../../model/retrieval-model';
-import { concatRows, type HostTensor } from '../../tensor';
+import { concatRows, selectRows, type HostTensor } from '../../tensor';
 import type { BlipTokenizer } from '../../text/tokenizer';
-import { forRetrieval, retrievalTextWidth, textBatchToTensors, type TextPadding } from '../../text/text-batches';
+import { forRetrieval, textBatchToTensors, type TextPadding } from '../../text/text-batches';
 import { MediaLoader } from '../../data/media/media-loader';
 import { retrievalScoreMatrices, type ScoreMatrices } from './score-matrices';
 import { stackPixels } from '../../data/batches';
@@ -57,17 +57,15 @@ export async function evaluateRetrieval(model: RetrievalModel, set: RetrievalEva
     frameFeatures.push(e.frameFeatures);
     options.onProgress?.('media', Math.min(i + batchSize, set.media.length), set.media.length);
   }
-  const textIds: HostTensor[] = [];
-  const textMask: HostTensor[] = [];
+  // The whole set in one batch, so that 'longest' gives every text one width: the re-ranking stacks them.
+  const text = textBatchToTensors(
+    forRetrieval(options.tokenizer, set.texts, { maxLength: options.maxLength ?? 35, firstToken: 'cls', padding: options.textPadding ?? 'max-length' })
+  );
   const textFeatures: HostTensor[] = [];
   const textBatch = 128;
-  // One width for the whole set: the re-ranking stacks every text's ids into one tensor.
-  const width = retrievalTextWidth(options.tokenizer, set.texts, options.maxLength ?? 35, options.textPadding ?? 'max-length');
   for (let j = 0; j < set.texts.length; j += textBatch) {
-    const t = textBatchToTensors(forRetrieval(options.tokenizer, set.texts.slice(j, j + textBatch), { maxLength: width, firstToken: 'cls' }));
-    const e = await model.encodeTexts(t.inputIds, t.attentionMask);
-    textIds.push(t.inputIds);
-    textMask.push(t.attentionMask);
+    const rows = Array.from({ length: Math.min(textBatch, set.texts.length - j) }, (_, i) => j + i);
+    const e = await model.encodeTexts(selectRows(text.inputIds, rows), selectRows(text.attentionMask, rows));
     textFeatures.push(e.features);
     options.onProgress?.('texts', Math.min(j + textBatch, set.texts.length), set.texts.length);
   }
@@ -75,7 +73,7 @@ export async function evaluateRetrieval(model: RetrievalModel, set: RetrievalEva
   const scores = await retrievalScoreMatrices(
     model,
     { tokens: concatRows(tokens), features: concatRows(features), frameFeatures: concatRows(frameFeatures) },
-    { inputIds: concatRows(textIds), attentionMask: concatRows(textMask), features: concatRows(textFeatures) },
+    { inputIds: text.inputIds, attentionMask: text.attentionMask, features: concatRows(textFeatures) },
     {
       k: options.k ?? 128,
       beta: options.beta ?? 0,
