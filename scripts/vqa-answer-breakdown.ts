@@ -20,6 +20,7 @@ import { MediaLoader } from '../lib/data/media/media-loader';
 import { answerQuestions } from '../lib/inference/answer';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { setThreads } from '../lib/native/runtime-info';
+import type { HostTensor } from '../lib/tensor';
 import { ModelSession } from '../lib/session/model-session';
 import { forRetrieval, textBatchToTensors } from '../lib/text/text-batches';
 import { BlipTokenizer } from '../lib/text/tokenizer';
@@ -76,6 +77,7 @@ async function itmScores(test: Array<{ image: string; question: string }>, tok: 
   await using session = await ModelSession.open({ config: { ...base, petl: { method: 'none' } }, weights: (await embeddedModel()).weights, tokenizer: tok });
   const model = session.modelFor('retrieval');
   const media = new MediaLoader({ size: FULL_PLAN.imageSize, frames: 1, augment: false });
+  const imageTokens = new Map<string, HostTensor>();
   const scores: Array<number | undefined> = [];
   for (const r of test) {
     const statement = yesNoStatement(r.question);
@@ -83,9 +85,13 @@ async function itmScores(test: Array<{ image: string; question: string }>, tok: 
       scores.push(undefined);
       continue;
     }
-    const image = await model.encodeImages(stackPixels([await media.image(r.image, 0)]), { tokens: true });
+    let tokens = imageTokens.get(r.image);
+    if (!tokens) {
+      tokens = (await model.encodeImages(stackPixels([await media.image(r.image, 0)]), { tokens: true })).tokens!;
+      imageTokens.set(r.image, tokens);
+    }
     const t = textBatchToTensors(forRetrieval(tok, [statement], { firstToken: 'enc' }));
-    const logits = (await model.itm({ inputIds: t.inputIds, attentionMask: t.attentionMask, imageTokens: image.tokens! })).logits.data as Float32Array;
+    const logits = (await model.itm({ inputIds: t.inputIds, attentionMask: t.attentionMask, imageTokens: tokens })).logits.data as Float32Array;
     scores.push(logits[1] - logits[0]);
   }
   return scores;

@@ -145,8 +145,8 @@ async function parameterCount(model: RetrievalModel | VqaModel | CaptionModel): 
 
 /**
  * Trains `model` on the stage's task for `steps` (constant lr after a short warm-up, no augmentation,
- * no dropout, captions padded to the batch's longest), with a progress bar, calling `afterStep` between steps; with `serve`, saves the trained
- * model for `uniadapter serve`.
+ * no dropout, captions padded to the batch's longest), with a progress bar, calling `afterStep` between
+ * steps; with `serve`, saves the trained model for `uniadapter serve`.
  */
 async function train(
   ctx: StageContext,
