@@ -13,6 +13,7 @@ import { GalleryStore } from '../store/gallery-store';
 import { createStoreFor, ingestMedia, ingestTexts, storeFingerprint, type TextItem } from '../store/store-ingest';
 import { searchStoreByImage, searchStoreByText, type StoreResult } from '../store/store-search';
 import { checkTokenStorage } from '../store/token-codec';
+import type { TextPadding } from '../text/text-batches';
 import { intOption, parseCommandArgs, writeJson, type CliIO, type Command } from './command';
 import { progressReporter } from './progress';
 import { readTrainConfig } from './train';
@@ -23,7 +24,7 @@ const usage = [
   'uniadapter gallery remove <store> <id>…',
   'uniadapter gallery index <store> [--type ivf-flat|ivf-pq]',
   'uniadapter gallery info <store> [--json]',
-  'uniadapter gallery search <store> --config <model config> [--weights F] [--adapter F] (--text "…" | --image F) [--k 10] [--rerank 16] [--where "…"] [--exact] [--json]',
+  'uniadapter gallery search <store> --config <model config> [--weights F] [--adapter F] (--text "…" | --image F) [--k 10] [--rerank 16] [--text-padding max-length|longest] [--where "…"] [--exact] [--json]',
 ].join('\n       ');
 
 const KINDS = ['image', 'video', 'text'] as const;
@@ -125,6 +126,7 @@ export const command: Command = {
         image: { type: 'string', multiple: true },
         k: { type: 'string' },
         rerank: { type: 'string' },
+        'text-padding': { type: 'string' },
         where: { type: 'string' },
         exact: { type: 'boolean' },
         json: { type: 'boolean' },
@@ -227,7 +229,7 @@ export const command: Command = {
           };
           const queries = texts.length ? texts : images;
           const results: StoreResult[][] = texts.length
-            ? await searchStoreByText(model, store, texts, { tokenizer: session.tokenizer, ...common })
+            ? await searchStoreByText(model, store, texts, { tokenizer: session.tokenizer, ...common, textPadding: values['text-padding'] as TextPadding | undefined })
             : await searchStoreByImage(model, store, images, common);
           if (json) writeJson(io, queries.length === 1 ? results[0] : results);
           else

@@ -10,7 +10,7 @@ import { betaOf, rankingSizes } from '../ranking/ranking-options';
 import type { RetrievalModel } from '../model/retrieval-model';
 import { toNumbers, type HostTensor } from '../tensor';
 import type { BlipTokenizer } from '../text/tokenizer';
-import { forRetrieval, textBatchToTensors } from '../text/text-batches';
+import { checkTextPadding, forRetrieval, textBatchToTensors, type TextPadding } from '../text/text-batches';
 import { preCaption } from '../text/pre-text';
 import type { Gallery } from './gallery';
 import { pixelsOf, type ImageInput } from '../data/media/media-input';
@@ -30,6 +30,11 @@ export interface RetrieveOptions {
   /** Apply BLIP's caption normalisation to the queries (default true). */
   normalize?: boolean;
   maxLength?: number;
+  /**
+   * Queries padded to `maxLength` ('max-length', the official evaluation's and the default) or to the
+   * longest query of the call ('longest': same scores up to float rounding, less compute for short queries).
+   */
+  textPadding?: TextPadding;
 }
 
 export interface RetrievedItem {
@@ -78,11 +83,13 @@ export async function retrieveByText(model: RetrievalModel, gallery: Gallery, qu
 export async function retrieveByText(model: RetrievalModel, gallery: GalleryStore, queries: readonly string[], options: StoreSearchOptions): Promise<StoreResult[][]>;
 export async function retrieveByText(model: RetrievalModel, gallery: Gallery | GalleryStore, queries: readonly string[], options: RetrieveOptions | StoreSearchOptions): Promise<RetrievedItem[][] | StoreResult[][]> {
   if (gallery instanceof GalleryStore) return searchStoreByText(model, gallery, queries, options);
+  const padding = options.textPadding ?? 'max-length';
+  checkTextPadding(padding, 'ERR_ARG', 'textPadding');
   if (queries.length === 0) return [];
   const { k, rerank } = rankingSizes(options, gallery.size);
   const beta = betaOf(options);
   const texts = options.normalize === false ? [...queries] : queries.map((q) => preCaption(q, 30));
-  const t = textBatchToTensors(forRetrieval(options.tokenizer, texts, { maxLength: options.maxLength ?? 35, firstToken: 'cls' }));
+  const t = textBatchToTensors(forRetrieval(options.tokenizer, texts, { maxLength: options.maxLength ?? 35, firstToken: 'cls', padding }));
   const emb = await model.encodeTexts(t.inputIds, t.attentionMask);
   const sims = toNumbers(await model.similarity(emb.features, gallery.features)); // [Q, G]
   const G = gallery.size;

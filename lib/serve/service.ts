@@ -236,7 +236,7 @@ export async function createService(config: ServeConfig, options: { log?: (line:
     (key) => async (texts) => {
       const o = JSON.parse(key) as Omit<RetrieveRequest, 'text'>;
       const session = need('retrieval');
-      return searchStoreByText(session.modelFor('retrieval'), await storeOf(o.gallery), texts, { tokenizer: session.tokenizer, k: o.k, rerank: o.rerank, where: o.where, exact: o.exact });
+      return searchStoreByText(session.modelFor('retrieval'), await storeOf(o.gallery), texts, { tokenizer: session.tokenizer, k: o.k, rerank: o.rerank, where: o.where, exact: o.exact, textPadding: config.textPadding });
     },
     options.observer
   );

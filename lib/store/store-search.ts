@@ -15,7 +15,7 @@ import type { RetrievalModel } from '../model/retrieval-model';
 import { itmMatchLogits, mediaRowsOf, type MediaRows, type MediaTokens, type TextRows } from '../ranking/itm-rerank';
 import { askedRankingSizes, betaOf } from '../ranking/ranking-options';
 import { int64, rowFloat32, type HostTensor } from '../tensor';
-import { forRetrieval, textBatchToTensors } from '../text/text-batches';
+import { checkTextPadding, forRetrieval, textBatchToTensors, type TextPadding } from '../text/text-batches';
 import { preCaption } from '../text/pre-text';
 import type { BlipTokenizer } from '../text/tokenizer';
 import type { GalleryStore, MetadataValue, StoreHit } from './gallery-store';
@@ -41,6 +41,8 @@ export interface StoreSearchOptions extends StoreQueryOptions {
   pfa?: boolean;
   normalize?: boolean;
   maxLength?: number;
+  /** Queries padded to `maxLength` ('max-length', the default) or to the call's longest ('longest'); see RetrieveOptions. */
+  textPadding?: TextPadding;
 }
 
 export interface ImageStoreSearchOptions extends StoreQueryOptions {
@@ -159,9 +161,11 @@ export async function searchStoreByText(model: RetrievalModel, store: GallerySto
   requireKind(store, ['image', 'video'], 'text → items search');
   const { k, rerank } = askedRankingSizes(options);
   const beta = betaOf(options);
+  const padding = options.textPadding ?? 'max-length';
+  checkTextPadding(padding, 'ERR_ARG', 'textPadding');
   if (queries.length === 0) return [];
   const texts = options.normalize === false ? [...queries] : queries.map((q) => preCaption(q, 30));
-  const t = textBatchToTensors(forRetrieval(options.tokenizer, texts, { maxLength: options.maxLength ?? 35, firstToken: 'cls' }));
+  const t = textBatchToTensors(forRetrieval(options.tokenizer, texts, { maxLength: options.maxLength ?? 35, firstToken: 'cls', padding }));
   const emb = await model.encodeTexts(t.inputIds, t.attentionMask);
   const pfa = store.manifest.kind === 'video' && (options.pfa ?? model.config.petl.pfa !== 'off');
   const lists = await shortlists(model, store, texts.map((_, q) => rowFloat32(emb.features, q)), rerank > 0 ? rerank : k, {
