@@ -6,6 +6,7 @@ import { openDatasetFolder } from '../lib/data/dataset-folder';
 import { generateSyntheticDataset, type SyntheticDatasetSummary } from '../lib/tools/synthetic/generate';
 import { buildManifest, MANIFEST_FILE, SYNTHETIC_TASKS } from '../lib/tools/synthetic/layout';
 import { COLOR_RGB } from '../lib/tools/synthetic/vocab';
+import { CATALOGUE_NAMES } from '../lib/tools/synthetic/catalogue';
 import { resolveSyntheticOptions } from '../lib/tools/synthetic/options';
 import { colorMask, decodePng, decodeVideo, listFiles, maskStats } from './helpers/synthetic-pixels';
 
@@ -340,5 +341,34 @@ describe('generateSyntheticDataset', () => {
     const plainTrain = readJson(plain, 'annotations/retrieval_train.json') as Array<{ image: string }>;
     expect(plainTrain.slice(0, 4).map((r) => r.image)).toEqual(['synth_train_000001.png', 'synth_train_000001.png', 'synth_train_000002.png', 'synth_train_000002.png']);
     expect(() => resolveSyntheticOptions({ shapeTwins: 'yes' as unknown as boolean })).toThrow(expect.objectContaining({ code: 'ERR_ARG' }));
+  });
+  test("retrievalWording 'catalogue' renames the colors and shapes of the retrieval texts only, word for word", async () => {
+    const o = { seed: 9, numTrainImages: 30, numValImages: 4, numTestImages: 8, captionsPerImage: 3, maxObjects: 2, tasks: ['retrieval', 'caption', 'vqa'] as const };
+    const [scene, catalogue] = [tmp(), tmp()];
+    dirs.push(scene, catalogue);
+    await generateSyntheticDataset(scene, { ...o, tasks: [...o.tasks] });
+    await generateSyntheticDataset(catalogue, { ...o, tasks: [...o.tasks], retrievalWording: 'catalogue' });
+    const original = Object.entries(CATALOGUE_NAMES);
+    const renamed = (text: string) => {
+      let t = text;
+      for (const [word, name] of original) t = t.replace(new RegExp(`\\b${word}\\b`, 'g'), name);
+      return t.replace(/\bcrosses\b/g, 'pluses');
+    };
+    for (const f of ['retrieval_train.json', 'retrieval_val.json', 'retrieval_test.json']) {
+      const before = JSON.stringify(readJson(scene, `annotations/${f}`));
+      const after = JSON.stringify(readJson(catalogue, `annotations/${f}`));
+      expect(after).not.toBe(before);
+      for (const [word] of original) expect(after).not.toMatch(new RegExp(`\\b${word}s?\\b`));
+      // the same records, images and wordings, with the names swapped (articles agree with the new word)
+      const loose = (t: string) => t.replace(/\ban? /g, 'a ');
+      expect(loose(after)).toBe(loose(renamed(before).replace(/\b(ring|tile|wedge|asterisk|plus|rhombus)ss\b/g, '$1s')));
+      expect(after).not.toMatch(/\ba [aeiou]|\ban [^aeiou ]/);
+    }
+    for (const f of ['caption_train.json', 'caption_test.json', 'vqa_train.json', 'vqa_test.json', 'answer_list.json']) {
+      expect(fs.readFileSync(path.join(catalogue, 'annotations', f)).equals(fs.readFileSync(path.join(scene, 'annotations', f)))).toBe(true);
+    }
+    expect(listFiles(path.join(catalogue, 'images'))).toEqual(listFiles(path.join(scene, 'images')));
+    expect(() => resolveSyntheticOptions({ retrievalWording: 'jargon' as never })).toThrow(expect.objectContaining({ code: 'ERR_ARG', message: expect.stringContaining("'catalogue'") }));
+    expect(synthOptionsFromArgs(['d', '--retrieval-wording', 'catalogue']).options.retrievalWording).toBe('catalogue');
   });
 });

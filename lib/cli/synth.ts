@@ -5,7 +5,8 @@
  * images (1000 / as many as test / 100), `--videos` training clips (200) and `--test-videos` test clips
  * (default a quarter of `--videos`, at least 1; 50 when neither is given), `--frames` per clip (8),
  * `--captions` and `--questions` per item (3), `--max-objects` per image (2), `--patterns` to name the
- * background's pattern in image captions and questions, `--shape-twins` for training images in shape
+ * background's pattern in image captions and questions, `--retrieval-wording catalogue` for retrieval
+ * texts in a catalogue's names of the colors and shapes, `--shape-twins` for training images in shape
  * twins (a pretraining split; see `shapeTwins`), `--tasks` a comma list of
  * retrieval, caption, vqa, video-retrieval, video-qa; `--no-video` drops the video tasks; `--json`
  * prints the summary object.
@@ -18,7 +19,7 @@ import { intOption, parseCommandArgs, writeJson, type Command } from './command'
 
 const usage =
   'uniadapter synth <dir> [--seed N] [--size N] [--train N] [--val N] [--test N] [--videos N] [--test-videos N] ' +
-  '[--frames N] [--captions N] [--questions N] [--max-objects N] [--patterns] [--shape-twins] [--tasks t1,t2] [--no-video] [--json]';
+  '[--frames N] [--captions N] [--questions N] [--max-objects N] [--patterns] [--retrieval-wording scene|catalogue] [--shape-twins] [--tasks t1,t2] [--no-video] [--json]';
 
 const options = {
   seed: { type: 'string' },
@@ -33,6 +34,7 @@ const options = {
   questions: { type: 'string' },
   'max-objects': { type: 'string' },
   patterns: { type: 'boolean' },
+  'retrieval-wording': { type: 'string' },
   'shape-twins': { type: 'boolean' },
   tasks: { type: 'string' },
   'no-video': { type: 'boolean' },
@@ -76,6 +78,7 @@ export function synthOptionsFromArgs(argv: string[]): { dir: string; options: Sy
     questionsPerVideo: num('questions'),
     maxObjects: num('max-objects'),
     patterns: values.patterns === true ? true : undefined,
+    retrievalWording: str('retrieval-wording') as SyntheticDatasetOptions['retrievalWording'],
     shapeTwins: values['shape-twins'] === true ? true : undefined,
     tasks,
   };

@@ -28,6 +28,7 @@ import {
   type VideoItem,
 } from './annotations';
 import { imageCaptions, videoCaptions } from './captions';
+import { catalogueWording } from './catalogue';
 import {
   ANNOTATIONS_DIR,
   IMAGES_DIR,
@@ -361,7 +362,8 @@ export async function generateSyntheticDataset(
   const jobs: Array<[string, unknown]> = [];
   if (o.tasks.includes('retrieval')) {
     const f = files('retrieval');
-    jobs.push([f.train, karpathyTrain(trainImages, { twins: o.shapeTwins })], [f.val, karpathyEval(valImages)], [f.test, karpathyEval(testImages)]);
+    const worded = (items: ImageItem[]) => (o.retrievalWording === 'catalogue' ? items.map((it) => ({ ...it, captions: it.captions.map(catalogueWording) })) : items);
+    jobs.push([f.train, karpathyTrain(worded(trainImages), { twins: o.shapeTwins })], [f.val, karpathyEval(worded(valImages))], [f.test, karpathyEval(worded(testImages))]);
   }
   if (o.tasks.includes('caption')) {
     const f = files('caption');

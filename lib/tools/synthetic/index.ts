@@ -24,6 +24,7 @@ export { renderFrame, renderFrames, MIN_IMAGE_SIZE, MAX_IMAGE_SIZE } from './ras
 export { encodePng } from './png';
 export { encodeMp4, encodeMp4Clips, mp4EncodeArgs, type Mp4Options } from './mp4';
 export { imageCaptions, videoCaptions, canonicalImageCaption, canonicalVideoCaption, MAX_CAPTIONS } from './captions';
+export { CATALOGUE_NAMES, RETRIEVAL_WORDINGS, catalogueWording, type RetrievalWording } from './catalogue';
 export {
   imageQuestions,
   videoQuestions,

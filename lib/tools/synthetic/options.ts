@@ -7,6 +7,7 @@
  */
 import { UniAdapterError } from '../../errors';
 import { MAX_CAPTIONS } from './captions';
+import { RETRIEVAL_WORDINGS, type RetrievalWording } from './catalogue';
 import { IMAGE_TASKS, SYNTHETIC_TASKS, VIDEO_TASKS, type SyntheticTask } from './layout';
 import { MAX_QUESTIONS } from './questions';
 import { MAX_IMAGE_SIZE, MIN_IMAGE_SIZE } from './raster';
@@ -55,6 +56,12 @@ export interface SyntheticDatasetOptions {
    */
   patterns?: boolean;
   /**
+   * How retrieval texts (train, val and test) are worded: as the captions ('scene', default) or with a
+   * catalogue's names for the colors and shapes ('catalogue': "crimson ring" for "red circle"), words the
+   * pretraining captions never use. Captioning and VQA keep the scene's words.
+   */
+  retrievalWording?: RetrievalWording;
+  /**
    * Training images in shape twins (default false): every second training image is its predecessor
    * with one object in another shape (see `shapeTwin`), captioned with the same wordings. The
    * retrieval/caption train annotations then list the twins' k-th captions side by side, so that a
@@ -94,6 +101,7 @@ export interface ResolvedSyntheticOptions {
   questionsPerVideo: number;
   maxObjects: number;
   patterns: boolean;
+  retrievalWording: RetrievalWording;
   shapeTwins: boolean;
   tasks: SyntheticTask[];
   ffmpeg: string | undefined;
@@ -112,6 +120,14 @@ function bool(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new UniAdapterError('ERR_ARG', `${name} must be true or false, got ${String(value)}`);
   return value;
+}
+
+function wording(value: unknown): RetrievalWording {
+  if (value === undefined) return 'scene';
+  if (!RETRIEVAL_WORDINGS.includes(value as RetrievalWording)) {
+    throw new UniAdapterError('ERR_ARG', `retrievalWording must be ${RETRIEVAL_WORDINGS.map((w) => `'${w}'`).join(' or ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as RetrievalWording;
 }
 
 /**
@@ -179,6 +195,7 @@ export function resolveSyntheticOptions(options: SyntheticDatasetOptions = {}): 
     questionsPerVideo: int(options.questionsPerVideo, 'questionsPerVideo', 3, 1, MAX_QUESTIONS),
     maxObjects: int(options.maxObjects, 'maxObjects', 2, 1, 3),
     patterns: bool(options.patterns, 'patterns', false),
+    retrievalWording: wording(options.retrievalWording),
     shapeTwins: bool(options.shapeTwins, 'shapeTwins', false),
     tasks,
     ffmpeg: options.ffmpeg,
