@@ -20,10 +20,12 @@ import { ModelSession } from '../../session/model-session';
 import type { BlipTokenizer } from '../../text/tokenizer';
 import { Trainer, type TrainSummary } from '../../train/trainer';
 import { accuracyByType, answerScore, ciderOf, constantCaptionCider, distinctFraction, humanAnswers, majorityBaseline } from './baselines';
-import type { DemoMethod } from './demo-methods';
+import { DEMO_METHODS, type DemoMethod } from './demo-methods';
 import { checkpointModelConfig, demoModelConfig, type DemoPlan } from './demo-plan';
 import { createProgress } from '../../cli/progress';
 import { saveServedModel } from './serve-bundle';
+
+const ZERO_SHOT_METHOD = DEMO_METHODS.find((m) => m.id === 'zero-shot')!;
 
 /** What every stage shares: the backbone's weights, the data, the plan, where to write, how to report. */
 export interface StageContext {
@@ -189,24 +191,34 @@ async function train(
   return summaryOf(summary);
 }
 
+/** The stage's backbone alone: the frozen pretrained model without the method's modules (the comparison's zero-shot row). */
+async function onBackbone<M, T>(ctx: StageContext, task: 'retrieval' | 'vqa' | 'caption', f: (model: M) => Promise<T>): Promise<T> {
+  const config = stageModelConfig(ctx, task, ZERO_SHOT_METHOD);
+  await using session = await ModelSession.open({ config, weights: ctx.weights, tokenizer: ctx.tok });
+  return await f(session.modelFor(task) as M);
+}
+
 /**
- * Measures a stage's model zero-shot (logged), trains it for `steps` when the method trains, and
- * measures it again: the part every stage shares.
+ * Measures the frozen backbone alone (zero-shot, logged), trains the stage's model for `steps` when the
+ * method trains, and measures it after: the part every stage shares. Zero-shot is the backbone's own
+ * score, not the method's model before training: UniAdapter's official initialisation starts some
+ * up-projections away from zero, so the untrained model is not the pretrained one.
  */
-async function beforeAndAfter<T>(
+async function beforeAndAfter<M extends RetrievalModel | VqaModel | CaptionModel, T>(
   ctx: StageContext,
-  model: RetrievalModel | VqaModel | CaptionModel,
+  model: M,
   config: ModelConfig,
   stage: { task: 'retrieval' | 'vqa' | 'caption'; name: string; method: DemoMethod; steps: number },
-  measure: (step: number) => Promise<T>,
+  measure: (model: M, step: number) => Promise<T>,
   describe: (m: T) => string,
-  trainOptions: Parameters<typeof train>[6] = {}
+  trainOptions: Parameters<typeof train>[6] & { beforeTraining?: () => Promise<void> } = {}
 ): Promise<{ zeroShot: T; after: T; training?: TrainingSummary }> {
-  const zeroShot = await measure(0);
-  ctx.log(`zero-shot ${stage.name} (frozen backbone, ${stage.method.label} untrained): ${describe(zeroShot)}`);
+  const zeroShot = stage.method.trains ? await onBackbone<M, T>(ctx, stage.task, (backbone) => measure(backbone, 0)) : await measure(model, 0);
+  ctx.log(`zero-shot ${stage.name} (the frozen backbone alone): ${describe(zeroShot)}`);
   if (!stage.method.trains) return { zeroShot, after: zeroShot };
+  await trainOptions.beforeTraining?.();
   const training = await train(ctx, model, config, stage.task, stage.method, stage.steps, trainOptions);
-  return { zeroShot, after: await measure(training.steps), training };
+  return { zeroShot, after: await measure(model, training.steps), training };
 }
 
 /** Retrieval: recall on the held-out images before and after training (with a curve), and examples. */
@@ -229,7 +241,7 @@ export async function retrievalStage(
     const curve: RecallPoint[] = [];
     const losses: Array<[number, number]> = [];
     const itmLosses: number[] = [];
-    const measure = async (step: number) => {
+    const onCurve = async (step: number) => {
       const point = await recall(model, evalSet, tok, step);
       curve.push(point);
       return point;
@@ -239,12 +251,15 @@ export async function retrievalStage(
       model,
       config,
       { task: 'retrieval', name: 'retrieval', method, steps: plan.retrievalSteps },
-      measure,
+      async (m, step) => (m === model ? onCurve(step) : recall(m, evalSet, tok, step)),
       (p) => `text->image R@1 ${p.r1.toFixed(1)} R@5 ${p.r5.toFixed(1)} (chance ${chanceR1.toFixed(1)} / ${chanceR5.toFixed(1)})`,
       {
         serve: options.serve,
+        beforeTraining: async () => {
+          await onCurve(0);
+        },
         afterStep: async (step) => {
-          if (step % plan.evalEvery === 0 && step < plan.retrievalSteps) await measure(step);
+          if (step % plan.evalEvery === 0 && step < plan.retrievalSteps) await onCurve(step);
         },
         onStep: (step, loss, parts) => {
           losses.push([step, loss]);
@@ -301,8 +316,8 @@ export async function vqaStage(ctx: StageContext, method: DemoMethod, options: S
   const baseline = majorityBaseline((await task.readTrain()).records, test);
   const majority = baseline.accuracy;
   const list = (await task.readAnswerList()).answers;
-  const accuracy = async () => {
-    const res = await answerQuestions(model, test.map((r) => r.image), test.map((r) => r.question), { tokenizer: tok, answerList: list, k: Math.min(16, list.length) });
+  const accuracy = async (m: VqaModel) => {
+    const res = await answerQuestions(m, test.map((r) => r.image), test.map((r) => r.question), { tokenizer: tok, answerList: list, k: Math.min(16, list.length) });
     const score = res.reduce((s, r, i) => s + answerScore(r.answer, humanAnswers(test[i])), 0);
     return { acc: (100 * score) / test.length, res };
   };
@@ -347,8 +362,8 @@ export async function captionStage(ctx: StageContext, method: DemoMethod, option
   const task = (await openDatasetFolder(ctx.data)).task('caption');
   const test = (await task.readEval('test')).records.slice(0, plan.captionEvalImages);
   const references = test.map((r) => r.references);
-  const generate = async () => {
-    const caps = (await captionImages(model, test.map((r) => r.image), { tokenizer: tok, maxLength: 20, minLength: 5 })).map((c) => c.caption);
+  const generate = async (m: CaptionModel) => {
+    const caps = (await captionImages(m, test.map((r) => r.image), { tokenizer: tok, maxLength: 20, minLength: 5 })).map((c) => c.caption);
     return { caps, cider: ciderOf(caps, references) };
   };
   const parameters = await parameterCount(model);
