@@ -1,6 +1,7 @@
 /**
  * What the demo and its comparison do before any stage: measure the machine the figures are measured
- * on, and generate the demo's synthetic split (one object per image, the background pattern named).
+ * on, and generate the demo's synthetic split (one object per image, the background pattern named,
+ * retrieval texts in the catalogue's words).
  */
 import * as os from 'os';
 import { blasKind, recommendedThreads, runtimeReport, setThreads } from '../../native/runtime-info';
@@ -31,6 +32,7 @@ export async function generateDemoData(data: string, plan: DemoPlan, log: (l: st
     questionsPerImage: plan.questionsPerImage,
     maxObjects: 1,
     patterns: true,
+    retrievalWording: 'catalogue',
     tasks: ['retrieval', 'vqa', 'caption'],
     onProgress: (p) => {
       if (p.phase === 'images') bar.tick(1);
