@@ -14,7 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import autocannon from 'autocannon';
 import { readServeConfig } from '../../lib/serve/serve-config';
-import { COLORS, POSITIONS, SHAPES, SIZES } from '../../lib/tools/synthetic/vocab';
+import { demoRetrievalQueries } from '../demo-queries';
 import { flags, machine, writeReport } from '../store/common';
 import { median } from '../timing';
 
@@ -60,18 +60,6 @@ function rssMbOf(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/**
- * Distinct retrieval queries (size × color × shape × position, 756 of them), in a strided order so that
- * neighbours differ. Concurrent requests then rarely share a shortlist, so the batched server cannot
- * gain by reading the same items once for many requests, as it could when every request sent one text.
- */
-function retrievalQueries(): string[] {
-  const all: string[] = [];
-  for (const size of SIZES) for (const color of COLORS) for (const shape of SHAPES) for (const pos of POSITIONS) all.push(`a ${size} ${color} ${shape} in the ${pos}`);
-  const stride = 331; // coprime with 756: visits every query once per cycle
-  return all.map((_, i) => all[(i * stride) % all.length]);
-}
-
 const ROUTES = ['retrieve', 'retrieveItc', 'caption'] as const;
 type Route = (typeof ROUTES)[number];
 type Mode = 'batching' | 'noBatching';
@@ -112,7 +100,7 @@ async function main(): Promise<void> {
   const gallery = Object.keys(serve.galleries)[0];
   if (!gallery) throw new Error(`${config} names no gallery`);
   const image = fs.readFileSync((await fetchFirstSource(serve.galleries[gallery])) as string).toString('base64');
-  const queries = retrievalQueries();
+  const queries = demoRetrievalQueries();
   const m = await machine();
   process.stderr.write(`machine: ${m.cpu.model}, ${m.cpu.logicalCores} cores, fp32 matmul ${m.practicalPeakGflops.toFixed(1)} GFLOP/s\n`);
   const routes: Record<Route, { path: string; bodies: unknown[] }> = {
