@@ -7,19 +7,14 @@
  *   npx tsx benchmarks/demo-train-steps.ts [--steps 30] [--rounds 2] [--out benchmarks/results/demo-train-steps.json]
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { BlipTokenizer } from '../lib/text/tokenizer';
 import type { TextPadding } from '../lib/text/text-batches';
-import { FULL_PLAN } from '../lib/tools/demo/demo-plan';
 import { DEMO_METHODS } from '../lib/tools/demo/demo-methods';
 import { stageModelConfig, type StageContext } from '../lib/tools/demo/demo-stages';
-import { demoMachine, generateDemoData } from '../lib/tools/demo/demo-setup';
-import { embeddedModel } from '../lib/weights/embedded-model';
 import { ModelSession } from '../lib/session/model-session';
 import { Trainer } from '../lib/train/trainer';
-import { writeFileAtomic } from '../lib/io/atomic';
+import { demoBenchmark } from './demo-bench';
 import { median, nowMs } from './timing';
 
 type Task = 'retrieval' | 'vqa' | 'caption';
@@ -75,37 +70,23 @@ async function main(): Promise<void> {
   const steps = Number(values.steps);
   const rounds = Number(values.rounds);
   if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(rounds) || rounds < 1) throw new Error('--steps and --rounds must be positive integers');
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'uniadapter-demo-steps-'));
-  try {
-    const machine = await demoMachine();
-    console.error(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.blas}, ${machine.threads} thread(s), matmul ${machine.matmulGflops.toFixed(1)} GFLOP/s measured`);
-    const plan = FULL_PLAN;
-    const data = path.join(work, 'data');
-    await generateDemoData(data, plan, (l) => console.error(l));
-    const ctx: StageContext = { weights: (await embeddedModel()).weights, data, plan, tok: BlipTokenizer.bertBaseUncased(), dir: work, log: (l) => console.error(l) };
+  await demoBenchmark('uniadapter-demo-train-steps/1', values.out, async ({ stage: ctx }) => {
     const samples = new Map<string, number[]>(VARIANTS.map((v) => [v.id, []]));
     for (let r = 0; r < rounds; r++) {
       for (const v of VARIANTS) {
-        const t = await stepTimes(ctx, v, steps, work);
+        const t = await stepTimes(ctx, v, steps, ctx.dir);
         samples.get(v.id)!.push(...t);
         console.error(`round ${r + 1}/${rounds} ${v.id}: median ${median(t).toFixed(0)} ms per step`);
       }
     }
-    const results = VARIANTS.map((v) => ({ id: v.id, task: v.task, textPadding: v.textPadding, steps: samples.get(v.id)!.length, medianMs: median(samples.get(v.id)!), batchSize: plan.batchSize }));
+    const results = VARIANTS.map((v) => ({ id: v.id, task: v.task, textPadding: v.textPadding, steps: samples.get(v.id)!.length, medianMs: median(samples.get(v.id)!), batchSize: ctx.plan.batchSize }));
     const byId = Object.fromEntries(results.map((r) => [r.id, r]));
-    const report = {
-      format: 'uniadapter-demo-train-steps/1',
-      date: new Date().toISOString(),
-      machine: { ...machine, matmulGflopsAfter: (await demoMachine()).matmulGflops },
-      plan: { imageSize: plan.imageSize, batchSize: plan.batchSize, steps, rounds },
+    return {
+      plan: { imageSize: ctx.plan.imageSize, batchSize: ctx.plan.batchSize, steps, rounds },
       results,
       ratios: { retrievalLongestOverMaxLength: byId['retrieval-longest'].medianMs / byId['retrieval-max-length'].medianMs },
     };
-    console.log(JSON.stringify(report, null, 2));
-    if (values.out) await writeFileAtomic(values.out, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
-  } finally {
-    fs.rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((e) => {
