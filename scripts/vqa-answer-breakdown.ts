@@ -5,12 +5,16 @@
  * answer, and the answers the model gave most. A template whose answers are one constant (every "is
  * there a <color> <shape>?" answered "no") is one the adapter has not learned to read from the image.
  *
+ * With --split train it scores the adapter on its own training questions instead (evenly spaced over the
+ * training file): a template answered at its commonest answer there too is one the adapter did not fit,
+ * not one it failed to generalise.
+ *
  * With --itm, each yes/no question is also turned into the statement it checks ("is there a red
  * circle?" -> "a red circle") and scored by the frozen backbone's ITM head against its image; per
  * template, the AUC of those scores between the questions whose answer is "yes" and those whose answer
  * is "no" says whether the backbone itself tells them apart (0.5: it does not).
  *
- *   npx tsx scripts/vqa-answer-breakdown.ts <demo-report>/data --adapter <demo-report>/vqa/adapter.safetensors [--itm] [--questions 300] [--out breakdown.json]
+ *   npx tsx scripts/vqa-answer-breakdown.ts <demo-report>/data --adapter <demo-report>/vqa/adapter.safetensors [--split test|train] [--itm] [--questions 300] [--out breakdown.json]
  */
 import * as path from 'path';
 import { parseArgs } from 'util';
@@ -63,6 +67,12 @@ export function yesNoStatement(question: string): string | undefined {
   return undefined;
 }
 
+/** `n` records evenly spaced over `records` (all of them when there are no more than `n`). */
+export function evenlySpaced<T>(records: readonly T[], n: number): T[] {
+  if (records.length <= n) return [...records];
+  return Array.from({ length: n }, (_, i) => records[Math.floor((i * records.length) / n)]);
+}
+
 /** Probability that a random "yes" score exceeds a random "no" score (ties count half); NaN without both. */
 function auc(yes: number[], no: number[]): number {
   if (yes.length === 0 || no.length === 0) return NaN;
@@ -98,13 +108,15 @@ async function itmScores(test: Array<{ image: string; question: string }>, tok: 
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { adapter: { type: 'string' }, itm: { type: 'boolean' }, questions: { type: 'string' }, out: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { adapter: { type: 'string' }, split: { type: 'string', default: 'test' }, itm: { type: 'boolean' }, questions: { type: 'string' }, out: { type: 'string' } } });
   const data = positionals[0];
-  if (!data || !values.adapter) throw new Error('usage: vqa-answer-breakdown.ts <demo data folder> --adapter <vqa adapter> [--questions N] [--out file.json]');
+  if (!data || !values.adapter) throw new Error('usage: vqa-answer-breakdown.ts <demo data folder> --adapter <vqa adapter> [--split test|train] [--itm] [--questions N] [--out file.json]');
+  if (values.split !== 'test' && values.split !== 'train') throw new Error(`--split must be test or train, got ${values.split}`);
   await setThreads(1);
   const tok = BlipTokenizer.bertBaseUncased();
   const task = (await openDatasetFolder(data)).task('vqa');
-  const test = (await task.readEval('test')).records.slice(0, Number(values.questions ?? FULL_PLAN.qaEvalQuestions));
+  const n = Number(values.questions ?? FULL_PLAN.qaEvalQuestions);
+  const test = values.split === 'train' ? evenlySpaced((await task.readTrain()).records, n) : (await task.readEval('test')).records.slice(0, n);
   const list = (await task.readAnswerList()).answers;
   const config = demoModelConfig('vqa', FULL_PLAN);
   await using session = await ModelSession.open({ config, weights: (await embeddedModel()).weights, adapter: values.adapter, tokenizer: tok });
@@ -146,7 +158,7 @@ async function main(): Promise<void> {
     const auc = r.backboneItmAuc === undefined ? '' : `  backbone ITM AUC ${r.backboneItmAuc.toFixed(2)}`;
     console.log(`${String(r.questions).padStart(3)}  ${r.accuracy.toFixed(0).padStart(3)} %  (commonest truth '${r.commonestTruth.answer}' ${r.commonestTruth.share.toFixed(0)} %)  ${r.template}  given: ${given}${auc}`);
   }
-  if (values.out) await writeFileAtomic(values.out, Buffer.from(JSON.stringify({ data: path.resolve(data), adapter: values.adapter, questions: test.length, templates: rows }, null, 1) + '\n'));
+  if (values.out) await writeFileAtomic(values.out, Buffer.from(JSON.stringify({ data: path.resolve(data), adapter: values.adapter, split: values.split, questions: test.length, templates: rows }, null, 1) + '\n'));
 }
 
 if (require.main === module) {

@@ -1,5 +1,5 @@
 /** The VQA breakdown script groups questions by template: variable words become placeholders. */
-import { questionTemplate, yesNoStatement } from '../scripts/vqa-answer-breakdown';
+import { evenlySpaced, questionTemplate, yesNoStatement } from '../scripts/vqa-answer-breakdown';
 
 it('replaces shapes, plurals, colors, places and pattern words, and unifies a/an', () => {
   expect(questionTemplate('is there an orange circle?')).toBe('is there a <color> <shape>?');
@@ -19,4 +19,11 @@ it('turns each yes/no question into the statement it checks, and no other questi
   expect(yesNoStatement('is the cross in the top left corner?')).toBe('a cross in the top left corner');
   expect(yesNoStatement('is the star small or large?')).toBeUndefined();
   expect(yesNoStatement('what color is the star?')).toBeUndefined();
+});
+
+it('samples training questions evenly over the file, or takes them all', () => {
+  const records = Array.from({ length: 10 }, (_, i) => i);
+  expect(evenlySpaced(records, 4)).toEqual([0, 2, 5, 7]);
+  expect(evenlySpaced(records, 10)).toEqual(records);
+  expect(evenlySpaced(records, 12)).toEqual(records);
 });
