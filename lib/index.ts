@@ -52,6 +52,7 @@ export * as metrics from './evaluation/metrics';
 export { saveAdapter, loadAdapter, readAdapterMetadata, backboneFingerprint, type AdapterMetadata, type SaveAdapterResult } from './weights/adapter-file';
 export { Gallery, type GalleryBuildOptions, type GalleryEmbeddings } from './inference/gallery';
 export { retrieveByText, retrieveByImage, type RetrieveOptions, type ImageQueryOptions, type RetrievedItem } from './inference/retrieve';
+export type { QueryTextOptions } from './ranking/query-texts';
 export { TextGallery, type TextGalleryOptions } from './inference/text-gallery';
 export { answerQuestions, type AnswerOptions, type AnswerResult } from './inference/answer';
 export { captionImages, type CaptionOptions, type CaptionResult } from './inference/caption';

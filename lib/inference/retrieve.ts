@@ -9,17 +9,14 @@ import { topKIndices } from '../ranking/top-k';
 import { betaOf, rankingSizes } from '../ranking/ranking-options';
 import type { RetrievalModel } from '../model/retrieval-model';
 import { toNumbers, type HostTensor } from '../tensor';
-import type { BlipTokenizer } from '../text/tokenizer';
-import { checkTextPadding, forRetrieval, textBatchToTensors, type TextPadding } from '../text/text-batches';
-import { preCaption } from '../text/pre-text';
+import { encodeQueries, type QueryTextOptions } from '../ranking/query-texts';
 import type { Gallery } from './gallery';
 import { pixelsOf, type ImageInput } from '../data/media/media-input';
 import type { TextGallery } from './text-gallery';
 import { GalleryStore } from '../store/gallery-store';
 import { searchStoreByImage, searchStoreByText, type ImageStoreSearchOptions, type StoreResult, type StoreSearchOptions } from '../store/store-search';
 
-export interface RetrieveOptions {
-  tokenizer: BlipTokenizer;
+export interface RetrieveOptions extends QueryTextOptions {
   /** Results per query (default 10). */
   k?: number;
   /** ITC shortlist re-ranked by ITM (default max(k, 16)); 0 returns the ITC ranking alone. */
@@ -27,14 +24,6 @@ export interface RetrieveOptions {
   beta?: number;
   /** Frame-aware attention for video galleries (default on). */
   pfa?: boolean;
-  /** Apply BLIP's caption normalisation to the queries (default true). */
-  normalize?: boolean;
-  maxLength?: number;
-  /**
-   * Queries padded to `maxLength` ('max-length', the official evaluation's and the default) or to the
-   * longest query of the call ('longest': same scores up to float rounding, less compute for short queries).
-   */
-  textPadding?: TextPadding;
 }
 
 export interface RetrievedItem {
@@ -83,22 +72,19 @@ export async function retrieveByText(model: RetrievalModel, gallery: Gallery, qu
 export async function retrieveByText(model: RetrievalModel, gallery: GalleryStore, queries: readonly string[], options: StoreSearchOptions): Promise<StoreResult[][]>;
 export async function retrieveByText(model: RetrievalModel, gallery: Gallery | GalleryStore, queries: readonly string[], options: RetrieveOptions | StoreSearchOptions): Promise<RetrievedItem[][] | StoreResult[][]> {
   if (gallery instanceof GalleryStore) return searchStoreByText(model, gallery, queries, options);
-  const padding = options.textPadding ?? 'max-length';
-  checkTextPadding(padding, 'ERR_ARG', 'textPadding');
-  if (queries.length === 0) return [];
+  const encoded = await encodeQueries(model, queries, options);
+  if (!encoded) return [];
+  const { texts, rows } = encoded;
   const { k, rerank } = rankingSizes(options, gallery.size);
   const beta = betaOf(options);
-  const texts = options.normalize === false ? [...queries] : queries.map((q) => preCaption(q, 30));
-  const t = textBatchToTensors(forRetrieval(options.tokenizer, texts, { maxLength: options.maxLength ?? 35, firstToken: 'cls', padding }));
-  const emb = await model.encodeTexts(t.inputIds, t.attentionMask);
-  const sims = toNumbers(await model.similarity(emb.features, gallery.features)); // [Q, G]
+  const sims = toNumbers(await model.similarity(rows.features, gallery.features)); // [Q, G]
   const G = gallery.size;
   const shortlists = texts.map((_, q) => topKIndices(sims.slice(q * G, (q + 1) * G), rerank > 0 ? rerank : k));
   if (rerank === 0) return rankedByItc(shortlists, sims, gallery.ids);
   const Q = texts.length;
   const pfa = gallery.kind === 'video' && (options.pfa ?? model.config.petl.pfa !== 'off');
   const keys = shortlists.flatMap((list, q) => list.map((i) => i * Q + q)); // media = gallery item, text = query
-  const logits = await itmMatchLogits(model, mediaRowsOf(gallery), { ...t, features: emb.features }, keys, { pfa });
+  const logits = await itmMatchLogits(model, mediaRowsOf(gallery), rows, keys, { pfa });
   return rankedByItm(shortlists, (q, i) => logits.get(i * Q + q) as number, sims, gallery.ids, { beta, k });
 }
 

@@ -15,9 +15,7 @@ import type { RetrievalModel } from '../model/retrieval-model';
 import { itmMatchLogits, mediaRowsOf, type MediaRows, type MediaTokens, type TextRows } from '../ranking/itm-rerank';
 import { askedRankingSizes, betaOf } from '../ranking/ranking-options';
 import { int64, rowFloat32, type HostTensor } from '../tensor';
-import { checkTextPadding, forRetrieval, textBatchToTensors, type TextPadding } from '../text/text-batches';
-import { preCaption } from '../text/pre-text';
-import type { BlipTokenizer } from '../text/tokenizer';
+import { encodeQueries, type QueryTextOptions } from '../ranking/query-texts';
 import type { GalleryStore, MetadataValue, StoreHit } from './gallery-store';
 
 /** What every store search takes: ranking sizes, the ITC weight, the filter and the index settings. */
@@ -36,13 +34,8 @@ export interface StoreQueryOptions {
   refineFactor?: number;
 }
 
-export interface StoreSearchOptions extends StoreQueryOptions {
-  tokenizer: BlipTokenizer;
+export interface StoreSearchOptions extends StoreQueryOptions, QueryTextOptions {
   pfa?: boolean;
-  normalize?: boolean;
-  maxLength?: number;
-  /** Queries padded to `maxLength` ('max-length', the default) or to the call's longest ('longest'); see RetrieveOptions. */
-  textPadding?: TextPadding;
 }
 
 export interface ImageStoreSearchOptions extends StoreQueryOptions {
@@ -161,14 +154,11 @@ export async function searchStoreByText(model: RetrievalModel, store: GallerySto
   requireKind(store, ['image', 'video'], 'text → items search');
   const { k, rerank } = askedRankingSizes(options);
   const beta = betaOf(options);
-  const padding = options.textPadding ?? 'max-length';
-  checkTextPadding(padding, 'ERR_ARG', 'textPadding');
-  if (queries.length === 0) return [];
-  const texts = options.normalize === false ? [...queries] : queries.map((q) => preCaption(q, 30));
-  const t = textBatchToTensors(forRetrieval(options.tokenizer, texts, { maxLength: options.maxLength ?? 35, firstToken: 'cls', padding }));
-  const emb = await model.encodeTexts(t.inputIds, t.attentionMask);
+  const encoded = await encodeQueries(model, queries, options);
+  if (!encoded) return [];
+  const { texts, rows } = encoded;
   const pfa = store.manifest.kind === 'video' && (options.pfa ?? model.config.petl.pfa !== 'off');
-  const lists = await shortlists(model, store, texts.map((_, q) => rowFloat32(emb.features, q)), rerank > 0 ? rerank : k, {
+  const lists = await shortlists(model, store, texts.map((_, q) => rowFloat32(rows.features, q)), rerank > 0 ? rerank : k, {
     where: options.where,
     exact: options.exact,
     nprobes: options.nprobes,
@@ -179,7 +169,7 @@ export async function searchStoreByText(model: RetrievalModel, store: GallerySto
   const { items, index } = unionOf(lists);
   const Q = texts.length;
   const keys = index.flatMap((list, q) => list.map((i) => i * Q + q)); // media = stored item, text = query
-  const logits = await itmMatchLogits(model, storedMediaRows(model, store, items, pfa), { ...t, features: emb.features }, keys, { pfa, pairsPerCall: PAIRS_PER_CALL });
+  const logits = await itmMatchLogits(model, storedMediaRows(model, store, items, pfa), rows, keys, { pfa, pairsPerCall: PAIRS_PER_CALL });
   return ranked(lists, index, (q, i) => logits.get(i * Q + q) as number, beta, k);
 }
 
