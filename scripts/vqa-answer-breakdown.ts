@@ -9,6 +9,12 @@
  * training file): a template answered at its commonest answer there too is one the adapter did not fit,
  * not one it failed to generalise.
  *
+ * For every template it also reports where the adapter's first answer token puts its probability: the
+ * share that falls on the answer list's first tokens (`answerListMass`; the rest goes to words no
+ * answer starts with), and, for yes/no templates, the AUC of log p(yes) - log p(no) between the
+ * questions whose answer is "yes" and those whose answer is "no" (`yesNoAuc`; 0.5: the adapter's
+ * answer does not depend on the question's truth, whatever "no" or "yes" it gives).
+ *
  * With --itm, each yes/no question is also turned into the statement it checks ("is there a red
  * circle?" -> "a red circle") and scored by the frozen backbone's ITM head against its image; per
  * template, the AUC of those scores between the questions whose answer is "yes" and those whose answer
@@ -16,7 +22,6 @@
  *
  *   npx tsx scripts/vqa-answer-breakdown.ts <demo-report>/data --adapter <demo-report>/vqa/adapter.safetensors [--split test|train] [--itm] [--questions 300] [--out breakdown.json]
  */
-import * as path from 'path';
 import { parseArgs } from 'util';
 import { openDatasetFolder } from '../lib/data/dataset-folder';
 import { stackPixels } from '../lib/data/batches';
@@ -25,8 +30,11 @@ import { answerQuestions } from '../lib/inference/answer';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { setThreads } from '../lib/native/runtime-info';
 import type { HostTensor } from '../lib/tensor';
+import type { VqaModel } from '../lib/model/vqa-model';
+import { pixelsOf } from '../lib/data/media/media-input';
+import { preQuestion } from '../lib/text/pre-text';
 import { ModelSession } from '../lib/session/model-session';
-import { forRetrieval, textBatchToTensors } from '../lib/text/text-batches';
+import { forAnswers, forQuestions, forRetrieval, textBatchToTensors } from '../lib/text/text-batches';
 import { BlipTokenizer } from '../lib/text/tokenizer';
 import { answerScore, consensusAnswer, humanAnswers } from '../lib/tools/demo/baselines';
 import { demoModelConfig, FULL_PLAN } from '../lib/tools/demo/demo-plan';
@@ -81,6 +89,37 @@ function auc(yes: number[], no: number[]): number {
   return wins / (yes.length * no.length);
 }
 
+/** The softmax probability of `logits` that falls on the token ids `ids` (each id counted once). */
+export function softmaxMass(logits: ArrayLike<number>, ids: readonly number[]): number {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  let total = 0;
+  for (let i = 0; i < logits.length; i++) total += Math.exp(logits[i] - max);
+  return [...new Set(ids)].reduce((acc, id) => acc + Math.exp(logits[id] - max), 0) / total;
+}
+
+/** Per question: the first answer token's probability mass on the answer list's first tokens, and log p(yes) - log p(no). */
+async function firstTokenView(model: VqaModel, test: Array<{ image: string; question: string }>, list: readonly string[], tok: BlipTokenizer): Promise<Array<{ listMass: number; yesNoMargin: number }>> {
+  const answers = textBatchToTensors(forAnswers(tok, list));
+  const firstIds = [...new Set(forAnswers(tok, list).inputIds.map((row) => row[1]))];
+  const [yesId, noId] = forAnswers(tok, ['yes', 'no']).inputIds.map((row) => row[1]);
+  const out: Array<{ listMass: number; yesNoMargin: number }> = [];
+  for (let s = 0; s < test.length; s += 32) {
+    const part = test.slice(s, s + 32);
+    const q = textBatchToTensors(forQuestions(tok, part.map((r) => preQuestion(r.question))));
+    const pixels = await pixelsOf(part.map((r) => r.image), model.config.vision.imageSize);
+    const r = await model.rank({ pixels, questionIds: q.inputIds, questionMask: q.attentionMask, answerListIds: answers.inputIds, answerListMask: answers.attentionMask }, { k: 1, capture: true });
+    const logits = r.captured.rank_start_logits;
+    const [rows, vocab] = logits.shape;
+    const d = logits.data as Float32Array;
+    for (let i = 0; i < rows; i++) {
+      const row = d.subarray(i * vocab, (i + 1) * vocab);
+      out.push({ listMass: softmaxMass(row, firstIds), yesNoMargin: row[yesId] - row[noId] });
+    }
+  }
+  return out;
+}
+
 /** The frozen backbone's ITM score (match minus no-match logit) of each yes/no question's statement with its image. */
 async function itmScores(test: Array<{ image: string; question: string }>, tok: BlipTokenizer): Promise<Array<number | undefined>> {
   const base = demoModelConfig('retrieval', FULL_PLAN);
@@ -121,6 +160,7 @@ async function main(): Promise<void> {
   const config = demoModelConfig('vqa', FULL_PLAN);
   await using session = await ModelSession.open({ config, weights: (await embeddedModel()).weights, adapter: values.adapter, tokenizer: tok });
   const res = await answerQuestions(session.modelFor('vqa'), test.map((r) => r.image), test.map((r) => r.question), { tokenizer: tok, answerList: list, k: Math.min(16, list.length) });
+  const view = await firstTokenView(session.modelFor('vqa'), test, list, tok);
   const itm: Array<number | undefined> = values.itm ? await itmScores(test, tok) : [];
   interface Group {
     questions: number;
@@ -128,14 +168,18 @@ async function main(): Promise<void> {
     truths: Map<string, number>;
     given: Map<string, number>;
     itm: { yes: number[]; no: number[] };
+    listMass: number;
+    margin: { yes: number[]; no: number[] };
   }
   const groups = new Map<string, Group>();
   test.forEach((r, i) => {
     const key = questionTemplate(r.question);
-    const g: Group = groups.get(key) ?? { questions: 0, score: 0, truths: new Map(), given: new Map(), itm: { yes: [], no: [] } };
+    const g: Group = groups.get(key) ?? { questions: 0, score: 0, truths: new Map(), given: new Map(), itm: { yes: [], no: [] }, listMass: 0, margin: { yes: [], no: [] } };
     const truth = consensusAnswer(humanAnswers(r));
     const s = itm[i];
     if (s !== undefined && (truth === 'yes' || truth === 'no')) g.itm[truth].push(s);
+    if (truth === 'yes' || truth === 'no') g.margin[truth].push(view[i].yesNoMargin);
+    g.listMass += view[i].listMass;
     g.questions++;
     g.score += answerScore(res[i].answer, humanAnswers(r));
     g.truths.set(truth, (g.truths.get(truth) ?? 0) + 1);
@@ -151,14 +195,20 @@ async function main(): Promise<void> {
       accuracy: (100 * g.score) / g.questions,
       commonestTruth: { answer: top(g.truths)[0][0], share: (100 * top(g.truths)[0][1]) / g.questions },
       given: Object.fromEntries(top(g.given).slice(0, 4)),
+      answerListMass: g.listMass / g.questions,
+      ...(g.margin.yes.length > 0 && g.margin.no.length > 0 ? { yesNoAuc: auc(g.margin.yes, g.margin.no) } : {}),
       ...(g.itm.yes.length + g.itm.no.length > 0 ? { backboneItmAuc: auc(g.itm.yes, g.itm.no) } : {}),
     }));
   for (const r of rows) {
     const given = Object.entries(r.given).map(([a, n]) => `${a} ×${n}`).join(', ');
     const auc = r.backboneItmAuc === undefined ? '' : `  backbone ITM AUC ${r.backboneItmAuc.toFixed(2)}`;
-    console.log(`${String(r.questions).padStart(3)}  ${r.accuracy.toFixed(0).padStart(3)} %  (commonest truth '${r.commonestTruth.answer}' ${r.commonestTruth.share.toFixed(0)} %)  ${r.template}  given: ${given}${auc}`);
+    const yn = r.yesNoAuc === undefined ? '' : `  adapter yes/no AUC ${r.yesNoAuc.toFixed(2)}`;
+    console.log(
+      `${String(r.questions).padStart(3)}  ${r.accuracy.toFixed(0).padStart(3)} %  (commonest truth '${r.commonestTruth.answer}' ${r.commonestTruth.share.toFixed(0)} %)  ${r.template}  given: ${given}  ` +
+        `on the answer list: ${(100 * r.answerListMass).toFixed(1)} %${yn}${auc}`
+    );
   }
-  if (values.out) await writeFileAtomic(values.out, Buffer.from(JSON.stringify({ data: path.resolve(data), adapter: values.adapter, split: values.split, questions: test.length, templates: rows }, null, 1) + '\n'));
+  if (values.out) await writeFileAtomic(values.out, Buffer.from(JSON.stringify({ data, adapter: values.adapter, split: values.split, questions: test.length, templates: rows }, null, 1) + '\n'));
 }
 
 if (require.main === module) {

@@ -1,5 +1,5 @@
 /** The VQA breakdown script groups questions by template: variable words become placeholders. */
-import { evenlySpaced, questionTemplate, yesNoStatement } from '../scripts/vqa-answer-breakdown';
+import { evenlySpaced, questionTemplate, softmaxMass, yesNoStatement } from '../scripts/vqa-answer-breakdown';
 
 it('replaces shapes, plurals, colors, places and pattern words, and unifies a/an', () => {
   expect(questionTemplate('is there an orange circle?')).toBe('is there a <color> <shape>?');
@@ -26,4 +26,12 @@ it('samples training questions evenly over the file, or takes them all', () => {
   expect(evenlySpaced(records, 4)).toEqual([0, 2, 5, 7]);
   expect(evenlySpaced(records, 10)).toEqual(records);
   expect(evenlySpaced(records, 12)).toEqual(records);
+});
+
+it('measures the softmax probability on the answer list first tokens, each token once', () => {
+  const logits = [0, Math.log(3), 0, Math.log(2)];
+  expect(softmaxMass(logits, [1])).toBeCloseTo(3 / 7, 12);
+  expect(softmaxMass(logits, [1, 3, 1])).toBeCloseTo(5 / 7, 12);
+  expect(softmaxMass(logits, [])).toBe(0);
+  expect(softmaxMass([1000, 0, 1000], [0])).toBeCloseTo(0.5, 12);
 });
