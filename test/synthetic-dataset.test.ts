@@ -370,5 +370,7 @@ describe('generateSyntheticDataset', () => {
     expect(listFiles(path.join(catalogue, 'images'))).toEqual(listFiles(path.join(scene, 'images')));
     expect(() => resolveSyntheticOptions({ retrievalWording: 'jargon' as never })).toThrow(expect.objectContaining({ code: 'ERR_ARG', message: expect.stringContaining("'catalogue'") }));
     expect(synthOptionsFromArgs(['d', '--retrieval-wording', 'catalogue']).options.retrievalWording).toBe('catalogue');
+    expect(synthOptionsFromArgs(['d', '--omit-question-types', 'is there, how many']).options.omitQuestionTypes).toEqual(['is there', 'how many']);
+    expect(synthOptionsFromArgs(['d']).options.omitQuestionTypes).toBeUndefined();
   });
 });

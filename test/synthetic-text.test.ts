@@ -4,7 +4,8 @@
  */
 import { imageCaptions, videoCaptions } from '../lib/tools/synthetic/captions';
 import { Prng } from '../lib/tools/synthetic/prng';
-import { imageQuestions, simulateAnswers, videoQuestions, ANSWERS_BY_KIND } from '../lib/tools/synthetic/questions';
+import { imageQuestions, questionType, simulateAnswers, videoQuestions, ANSWERS_BY_KIND, QUESTION_TYPES } from '../lib/tools/synthetic/questions';
+import { resolveSyntheticOptions } from '../lib/tools/synthetic/options';
 import { sampleImageScene, sampleVideoScene, sceneSignature, shapeTwin, type Scene, type SceneObject } from '../lib/tools/synthetic/scene';
 import { PATTERN_WORDS } from '../lib/tools/synthetic/vocab';
 
@@ -291,6 +292,29 @@ describe('synthetic questions', () => {
     }
     expect(kinds.get('pattern')).toBeGreaterThan(50);
     expect(ANSWERS_BY_KIND.pattern).toEqual(['plain', 'speckled', 'striped', 'shaded']);
+  });
+
+  test('QUESTION_TYPES lists exactly the types asked; omitted types are never asked and the count is kept from the others', () => {
+    const asked = new Set<string>();
+    const omit = ['is there', 'how many'];
+    for (let i = 0; i < 300; i++) {
+      const scene = sampleImageScene(Prng.fromKey('omit', i), { maxObjects: 2 });
+      for (const qa of imageQuestions(scene, Prng.fromKey('omit-q', i), 4, { patterns: true })) asked.add(questionType(qa.question));
+      const kept = imageQuestions(scene, Prng.fromKey('omit-q', i), 4, { patterns: true, omitTypes: omit });
+      expect(kept).toHaveLength(4);
+      for (const qa of kept) {
+        expect(omit).not.toContain(questionType(qa.question));
+        if (!qa.question.includes('background') || qa.question.includes('color')) expect({ q: qa.question, a: solveImage(qa.question, scene) }).toEqual({ q: qa.question, a: qa.answer });
+      }
+      const video = sampleVideoScene(Prng.fromKey('omit-video', i), { frames: 8 });
+      for (const qa of videoQuestions(video, Prng.fromKey('omit-video-q', i), 4)) asked.add(questionType(qa.question));
+      for (const qa of videoQuestions(video, Prng.fromKey('omit-video-q', i), 4, { omitTypes: ['what color', 'is the'] })) expect(['what color', 'is the']).not.toContain(questionType(qa.question));
+    }
+    expect([...asked].sort()).toEqual([...QUESTION_TYPES].sort());
+    expect(resolveSyntheticOptions({ omitQuestionTypes: ['is there', 'is there'] }).omitQuestionTypes).toEqual(['is there']);
+    expect(resolveSyntheticOptions({}).omitQuestionTypes).toEqual([]);
+    expect(() => resolveSyntheticOptions({ omitQuestionTypes: ['is it'] })).toThrow(expect.objectContaining({ code: 'ERR_ARG', message: expect.stringContaining("'is there'") }));
+    expect(() => resolveSyntheticOptions({ omitQuestionTypes: 'is there' as never })).toThrow(expect.objectContaining({ code: 'ERR_ARG' }));
   });
 
   test('video answers are right', () => {

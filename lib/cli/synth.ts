@@ -6,7 +6,8 @@
  * (default a quarter of `--videos`, at least 1; 50 when neither is given), `--frames` per clip (8),
  * `--captions` and `--questions` per item (3), `--max-objects` per image (2), `--patterns` to name the
  * background's pattern in image captions and questions, `--retrieval-wording catalogue` for retrieval
- * texts in a catalogue's names of the colors and shapes, `--shape-twins` for training images in shape
+ * texts in a catalogue's names of the colors and shapes, `--omit-question-types 'is there,how many'` for
+ * question types never asked (see `omitQuestionTypes`), `--shape-twins` for training images in shape
  * twins (a pretraining split; see `shapeTwins`), `--tasks` a comma list of
  * retrieval, caption, vqa, video-retrieval, video-qa; `--no-video` drops the video tasks; `--json`
  * prints the summary object.
@@ -19,7 +20,7 @@ import { intOption, parseCommandArgs, writeJson, type Command } from './command'
 
 const usage =
   'uniadapter synth <dir> [--seed N] [--size N] [--train N] [--val N] [--test N] [--videos N] [--test-videos N] ' +
-  '[--frames N] [--captions N] [--questions N] [--max-objects N] [--patterns] [--retrieval-wording scene|catalogue] [--shape-twins] [--tasks t1,t2] [--no-video] [--json]';
+  '[--frames N] [--captions N] [--questions N] [--max-objects N] [--patterns] [--retrieval-wording scene|catalogue] [--omit-question-types t1,t2] [--shape-twins] [--tasks t1,t2] [--no-video] [--json]';
 
 const options = {
   seed: { type: 'string' },
@@ -35,6 +36,7 @@ const options = {
   'max-objects': { type: 'string' },
   patterns: { type: 'boolean' },
   'retrieval-wording': { type: 'string' },
+  'omit-question-types': { type: 'string' },
   'shape-twins': { type: 'boolean' },
   tasks: { type: 'string' },
   'no-video': { type: 'boolean' },
@@ -79,6 +81,7 @@ export function synthOptionsFromArgs(argv: string[]): { dir: string; options: Sy
     maxObjects: num('max-objects'),
     patterns: values.patterns === true ? true : undefined,
     retrievalWording: str('retrieval-wording') as SyntheticDatasetOptions['retrievalWording'],
+    omitQuestionTypes: str('omit-question-types')?.split(',').map((t) => t.trim()),
     shapeTwins: values['shape-twins'] === true ? true : undefined,
     tasks,
   };

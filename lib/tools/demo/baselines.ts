@@ -5,6 +5,9 @@
  */
 import { evaluateCaptions } from '../../evaluation/metrics/caption-metrics';
 import { vqaSoftScore } from '../../evaluation/metrics/vqa-accuracy';
+import { questionType } from '../synthetic/questions';
+
+export { questionType };
 
 export interface QaItem {
   question: string;
@@ -37,10 +40,6 @@ export function consensusAnswer(answers: readonly string[]): string {
   return tallyAnswers(answers)[0]?.[0] ?? '';
 }
 
-/** A question's type, as VQA's question_type: its first two words ("what color", "is there", "how many"). */
-export function questionType(question: string): string {
-  return question.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 2).join(' ');
-}
 
 /**
  * VQA accuracy (%) on `test` of answering each question type's most frequent answer in `train` (each

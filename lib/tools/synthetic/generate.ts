@@ -151,7 +151,7 @@ function planImages(o: ResolvedSyntheticOptions, splits: Array<[ImageSplit, numb
       // A twin takes its predecessor's caption draws, so the two caption lists differ only in the shape word.
       const captionKey = twin ? i - 1 : i;
       const captions = imageCaptions(scene, Prng.fromKey(o.seed, 'image-captions', split, captionKey), o.captionsPerImage, { patterns: o.patterns });
-      const questions = imageQuestions(scene, Prng.fromKey(o.seed, 'image-questions', split, i), o.questionsPerImage, { patterns: o.patterns });
+      const questions = imageQuestions(scene, Prng.fromKey(o.seed, 'image-questions', split, i), o.questionsPerImage, { patterns: o.patterns, omitTypes: o.omitQuestionTypes });
       const answerRng = Prng.fromKey(o.seed, 'image-answers', split, i);
       const answers = questions.map((qa) => simulateAnswers(qa, answerRng));
       items.push({ ...imageItemNames(split, id), scene, captions, questions, answers });
@@ -179,7 +179,7 @@ function planVideos(o: ResolvedSyntheticOptions): VideoItem[] {
         used
       );
       const captions = videoCaptions(scene, Prng.fromKey(o.seed, 'video-captions', split, i), o.captionsPerVideo);
-      const questions = videoQuestions(scene, Prng.fromKey(o.seed, 'video-questions', split, i), o.questionsPerVideo);
+      const questions = videoQuestions(scene, Prng.fromKey(o.seed, 'video-questions', split, i), o.questionsPerVideo, { omitTypes: o.omitQuestionTypes });
       items.push({ ...videoItemNames(split, id), scene, captions, questions });
     }
   }

@@ -31,7 +31,10 @@ export {
   simulateAnswers,
   ANSWERS_BY_KIND,
   MAX_QUESTIONS,
+  QUESTION_TYPES,
+  questionType,
   type AnswerKind,
+  type QuestionOptions,
   type QuestionAnswer,
 } from './questions';
 export * from './layout';

@@ -9,7 +9,7 @@ import { UniAdapterError } from '../../errors';
 import { MAX_CAPTIONS } from './captions';
 import { RETRIEVAL_WORDINGS, type RetrievalWording } from './catalogue';
 import { IMAGE_TASKS, SYNTHETIC_TASKS, VIDEO_TASKS, type SyntheticTask } from './layout';
-import { MAX_QUESTIONS } from './questions';
+import { MAX_QUESTIONS, QUESTION_TYPES } from './questions';
 import { MAX_IMAGE_SIZE, MIN_IMAGE_SIZE } from './raster';
 
 /** Progress of a generation run. */
@@ -56,6 +56,12 @@ export interface SyntheticDatasetOptions {
    */
   patterns?: boolean;
   /**
+   * Question types never asked, in any split (VQA's question types: a question's first two words, e.g.
+   * 'is there'; `QUESTION_TYPES` lists them). Each item still gets its questions from the other types.
+   * A split for a backbone's VQA fine-tuning can leave out the types a downstream task will ask.
+   */
+  omitQuestionTypes?: readonly string[];
+  /**
    * How retrieval texts (train, val and test) are worded: as the captions ('scene', default) or with a
    * catalogue's names for the colors and shapes ('catalogue': "crimson ring" for "red circle"), words the
    * pretraining captions never use. Captioning and VQA keep the scene's words.
@@ -101,6 +107,7 @@ export interface ResolvedSyntheticOptions {
   questionsPerVideo: number;
   maxObjects: number;
   patterns: boolean;
+  omitQuestionTypes: string[];
   retrievalWording: RetrievalWording;
   shapeTwins: boolean;
   tasks: SyntheticTask[];
@@ -120,6 +127,14 @@ function bool(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new UniAdapterError('ERR_ARG', `${name} must be true or false, got ${String(value)}`);
   return value;
+}
+
+function questionTypes(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((t) => typeof t !== 'string' || !QUESTION_TYPES.includes(t))) {
+    throw new UniAdapterError('ERR_ARG', `omitQuestionTypes must be a list of question types (${QUESTION_TYPES.map((t) => `'${t}'`).join(', ')}), got ${JSON.stringify(value)}`);
+  }
+  return [...new Set(value as string[])];
 }
 
 function wording(value: unknown): RetrievalWording {
@@ -195,6 +210,7 @@ export function resolveSyntheticOptions(options: SyntheticDatasetOptions = {}): 
     questionsPerVideo: int(options.questionsPerVideo, 'questionsPerVideo', 3, 1, MAX_QUESTIONS),
     maxObjects: int(options.maxObjects, 'maxObjects', 2, 1, 3),
     patterns: bool(options.patterns, 'patterns', false),
+    omitQuestionTypes: questionTypes(options.omitQuestionTypes),
     retrievalWording: wording(options.retrievalWording),
     shapeTwins: bool(options.shapeTwins, 'shapeTwins', false),
     tasks,

@@ -36,6 +36,26 @@ export interface QuestionAnswer {
   kind: AnswerKind;
 }
 
+/** A question's type, as VQA's question_type: its first two words ("what color", "is there", "how many"). */
+export function questionType(question: string): string {
+  return question.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 2).join(' ');
+}
+
+/** Every type of question the generator asks (images and clips). */
+export const QUESTION_TYPES: readonly string[] = [
+  'what color',
+  'what is',
+  'how many',
+  'what pattern',
+  'is the',
+  'what shape',
+  'which shape',
+  'is there',
+  'where is',
+  'what size',
+  'which direction',
+];
+
 /** Most questions one item can have (question ids are `itemId * 10 + k`). */
 export const MAX_QUESTIONS = 10;
 
@@ -122,8 +142,14 @@ function patternAskers(scene: Scene): Asker[] {
   ];
 }
 
+/** Options of the questions about an item. */
+export interface QuestionOptions {
+  /** Question types (see {@link questionType}) never asked; the item gets its count from the other types. */
+  omitTypes?: readonly string[];
+}
+
 /** Options of the image questions. */
-export interface ImageQuestionOptions {
+export interface ImageQuestionOptions extends QuestionOptions {
   /** Also ask about the background's pattern (plain, speckled, striped, shaded). */
   patterns?: boolean;
 }
@@ -262,15 +288,15 @@ function videoAskers(scene: Scene): Asker[] {
   return askers;
 }
 
-/** Runs askers in random order (each once per round) until `count` distinct questions are found. */
-function collect(askers: Asker[], rng: Prng, count: number): QuestionAnswer[] {
+/** Runs askers in random order (each once per round) until `count` distinct questions of the types not omitted are found. */
+function collect(askers: Asker[], rng: Prng, count: number, omitTypes: readonly string[] = []): QuestionAnswer[] {
   const out: QuestionAnswer[] = [];
   const seen = new Set<string>();
   for (let round = 0; round < 20 && out.length < count; round++) {
     for (const ask of rng.shuffle(askers.slice())) {
       if (out.length >= count) break;
       const qa = ask(rng);
-      if (qa && !seen.has(qa.question)) {
+      if (qa && !seen.has(qa.question) && !omitTypes.includes(questionType(qa.question))) {
         seen.add(qa.question);
         out.push(qa);
       }
@@ -282,13 +308,13 @@ function collect(askers: Asker[], rng: Prng, count: number): QuestionAnswer[] {
 /** Up to `count` (1..10) distinct questions with answers about a still scene (fewer only if the scene allows fewer). */
 export function imageQuestions(scene: Scene, rng: Prng, count: number, options: ImageQuestionOptions = {}): QuestionAnswer[] {
   checkCount(count);
-  return collect(imageAskers(scene, options), rng, count);
+  return collect(imageAskers(scene, options), rng, count, options.omitTypes);
 }
 
 /** Up to `count` (1..10) distinct questions with answers about a clip (fewer only if the scene allows fewer). */
-export function videoQuestions(scene: Scene, rng: Prng, count: number): QuestionAnswer[] {
+export function videoQuestions(scene: Scene, rng: Prng, count: number, options: QuestionOptions = {}): QuestionAnswer[] {
   checkCount(count);
-  return collect(videoAskers(scene), rng, count);
+  return collect(videoAskers(scene), rng, count, options.omitTypes);
 }
 
 /**
