@@ -246,6 +246,72 @@ ${extra}`;
     }
   });
 
+  it("task 'vqa' fine-tunes the whole pretrained backbone on a synthetic split's questions (types omitted as asked) and writes a VQA checkpoint", async () => {
+    const base = path.join(dir, 'run', 'model.safetensors');
+    expect(fs.existsSync(base)).toBe(true);
+    const vqaYaml = (petl: string, weights = 'weights: ./run/model.safetensors') => `
+task: vqa
+model:
+  config:
+    task: vqa
+    vision: { imageSize: 32, patchSize: 16, width: 32, depth: 2, heads: 2, mlpHidden: 64 }
+    text: { vocabSize: 30524, hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPosition: 64 }
+    decoder: { vocabSize: 30524, hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPosition: 64, encoderWidth: 32 }
+    petl: { method: ${petl} }
+    backboneInit: variance-preserving
+    seed: 3
+${weights}
+synthetic: { seed: 6, imageSize: 32, numTrainImages: 8, numTestImages: 4, numValImages: 4, questionsPerImage: 2, omitQuestionTypes: ['is there', 'how many'] }
+data: { folder: ./vqa-data }
+batchSize: 8
+epochs: 1
+lr: 1.0e-4
+seed: 9
+outputDir: ./run-vqa
+export: { dtype: float16, momentum: false }
+`;
+    const cfgFile = path.join(dir, 'vqa.yaml');
+    fs.writeFileSync(cfgFile, vqaYaml('full'));
+    const r = await runCli(['pretrain', '--config', cfgFile]);
+    expect({ code: r.code, err: r.code ? r.err : '' }).toEqual({ code: 0, err: '' });
+    const questions = JSON.parse(fs.readFileSync(path.join(dir, 'vqa-data', 'annotations', 'vqa_train.json'), 'utf8')) as Array<{ question: string }>;
+    expect(questions).toHaveLength(16);
+    expect(questions.filter((q) => /^(is there|how many)\b/.test(q.question))).toEqual([]);
+    const weights = path.join(dir, 'run-vqa', 'model.safetensors');
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'run-vqa', 'model.json'), 'utf8'));
+    expect(manifest).toMatchObject({ weights: 'model.safetensors', steps: 2, command: expect.stringContaining('uniadapter pretrain --config') });
+    expect(manifest.sha256).toBe(createHash('sha256').update(fs.readFileSync(weights)).digest('hex'));
+    const model = await VqaModel.create(config('vqa', { petl: { method: 'uniadapter', bottleneck: 8 } }));
+    try {
+      const report = await loadWeights(model, weights, { strict: false });
+      expect(report.missing.filter((n) => !/adapter/.test(n))).toEqual([]);
+      expect(report.mismatched).toEqual([]);
+      // Fine-tuned: the decoder moved away from the pretrained one it started from.
+      const name = 'text_decoder.bert.encoder.layer.0.crossattention.self.query.weight';
+      const [tuned, pretrained] = [(await model.stateDict('all', [name]))[name], (await (async () => {
+        const p = await VqaModel.create(config('vqa'));
+        try {
+          await loadWeights(p, base, { strict: false });
+          return (await p.stateDict('all', [name]))[name];
+        } finally {
+          await p.dispose();
+        }
+      })())];
+      expect(maxAbsDiff(tuned, pretrained)).toBeGreaterThan(1e-4);
+    } finally {
+      await model.dispose();
+    }
+    for (const [yamlText, message] of [
+      [vqaYaml('uniadapter'), "needs petl.method 'full' and 'weights'"],
+      [vqaYaml('full', ''), "needs petl.method 'full' and 'weights'"],
+    ]) {
+      fs.writeFileSync(cfgFile, yamlText);
+      const bad = await runCli(['pretrain', '--config', cfgFile]);
+      expect(bad.code).not.toBe(0);
+      expect(bad.err).toContain(message);
+    }
+  });
+
   it('rejects another task, and export on a task that writes an adapter', async () => {
     const cfgFile = path.join(dir, 'wrong.yaml');
     fs.writeFileSync(cfgFile, yaml('retrieval'));
@@ -253,7 +319,8 @@ ${extra}`;
     expect(r.code).not.toBe(0);
     expect(r.err).toContain("uniadapter pretrain runs task 'pretrain'");
     const c = { task: 'retrieval', model: { preset: 'blip-base' }, data: { folder: dir }, batchSize: 2, outputDir: dir, export: { dtype: 'float16' } } as unknown as TrainerConfig;
-    expect(() => validateTrainerConfig(c)).toThrow(/'export' is for task 'pretrain'/);
+    expect(() => validateTrainerConfig(c)).toThrow(/'export' is for runs that change the whole model/);
+    expect(() => validateTrainerConfig({ ...c, model: { preset: 'blip-base', petl: { method: 'full' } } })).not.toThrow();
     const pre = { ...c, task: 'pretrain', batchSize: 6, export: undefined } as unknown as TrainerConfig;
     expect(() => validateTrainerConfig({ ...pre, shuffleBlock: 4 })).toThrow(/shuffleBlock must be a positive integer that divides batchSize 6, got 4/);
     expect(() => validateTrainerConfig({ ...pre, shuffleBlock: 0 })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));

@@ -4,6 +4,11 @@
  * backbone, optionally on a synthetic split it generates first. It writes a BLIP checkpoint
  * (safetensors) that `loadWeights` reads for retrieval, VQA and captioning, and beside it a manifest:
  * the configuration, the command and seed that made it, and the file's SHA-256.
+ *
+ * With `task: vqa` (and `petl.method: full`, `weights`: a pretrained backbone) it runs BLIP's VQA
+ * fine-tuning of that whole backbone instead, the step that made model_base_vqa_capfilt_large.pth (the
+ * backbone the official UniAdapter configs adapt), on a synthetic split's questions; the checkpoint
+ * and manifest are written the same way.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -13,7 +18,7 @@ import { writeFileAtomic } from '../io/atomic';
 import { generateSyntheticDataset } from '../tools/synthetic';
 import type { SyntheticDatasetOptions } from '../tools/synthetic/options';
 import { manifestPathOf, PRETRAINED_MANIFEST_FORMAT, sha256File, type PretrainedManifest } from '../weights/pretrained-manifest';
-import { validateTrainerConfig, type TrainerConfig } from '../train/trainer-config';
+import { validateTrainerConfig, writesWholeModel, type TrainerConfig } from '../train/trainer-config';
 import { parseCommandArgs, type Command } from './command';
 import { configFromFlags, runTraining, TRAIN_FLAGS } from './train';
 
@@ -21,24 +26,30 @@ const usage = 'uniadapter pretrain --config <file.yaml|json> [--nproc N] [--resu
 
 export const command: Command = {
   name: 'pretrain',
-  summary: "BLIP's pretraining (ITC + ITM + LM, tied decoder) of a whole backbone; writes a BLIP checkpoint for every task",
+  summary: "BLIP's pretraining (ITC + ITM + LM, tied decoder) of a whole backbone, or its VQA fine-tuning (task: vqa); writes a BLIP checkpoint and its manifest",
   usage,
   async run(argv, io) {
     const { values } = parseCommandArgs(argv, TRAIN_FLAGS, usage, false);
     const read = await configFromFlags(values, argv, io, 'pretrain', usage);
     if (typeof read === 'number') return read;
     const config = read as TrainerConfig & { synthetic?: SyntheticDatasetOptions };
-    if (config.task !== undefined && config.task !== 'pretrain') {
-      throw new UniAdapterError('ERR_CONFIG', `${values.config}: task is '${config.task}'; uniadapter pretrain runs task 'pretrain' (use uniadapter train for the others)`);
+    if (config.task !== undefined && config.task !== 'pretrain' && config.task !== 'vqa') {
+      throw new UniAdapterError(
+        'ERR_CONFIG',
+        `${values.config}: task is '${config.task}'; uniadapter pretrain runs task 'pretrain' (or 'vqa', BLIP's VQA fine-tuning of a whole backbone); use uniadapter train for the others`
+      );
     }
-    config.task = 'pretrain';
+    config.task ??= 'pretrain';
+    if (config.task === 'vqa' && (!writesWholeModel(config) || !config.weights)) {
+      throw new UniAdapterError('ERR_CONFIG', `${values.config}: task 'vqa' here fine-tunes a whole pretrained backbone: it needs petl.method 'full' and 'weights' (the backbone to start from)`);
+    }
     const { synthetic, ...trainer } = config;
     // Before the split is generated (minutes), so that a misspelt key stops the run at once.
     validateTrainerConfig(trainer);
     if (synthetic) {
       if (!('folder' in trainer.data)) throw new UniAdapterError('ERR_CONFIG', "'synthetic' needs data.folder: the folder the split is generated into");
-      io.stderr.write(`generating the synthetic pretraining split in ${trainer.data.folder}\n`);
-      await generateSyntheticDataset(trainer.data.folder, { ...synthetic, tasks: ['retrieval'] });
+      io.stderr.write(`generating the synthetic ${trainer.task === 'vqa' ? 'VQA' : 'pretraining'} split in ${trainer.data.folder}\n`);
+      await generateSyntheticDataset(trainer.data.folder, { ...synthetic, tasks: [trainer.task === 'vqa' ? 'vqa' : 'retrieval'] });
     }
     const { code, summary } = await runTraining(trainer, values, io);
     if (code !== 0 || !summary.weights) return code;

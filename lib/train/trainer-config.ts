@@ -108,6 +108,14 @@ function rejectUnknownKeys(c: object): void {
   }
 }
 
+/**
+ * Whether a run writes a whole BLIP checkpoint (`export`) rather than an adapter: pretraining, and full
+ * fine-tuning of any task (as BLIP's fine-tuned checkpoints, e.g. model_base_vqa_capfilt_large.pth).
+ */
+export function writesWholeModel(c: Pick<TrainerConfig, 'task' | 'model'>): boolean {
+  return c.task === 'pretrain' || (c.model?.petl?.method ?? c.model?.config?.petl?.method) === 'full';
+}
+
 export function validateTrainerConfig(c: TrainerConfig): void {
   if (!c || typeof c !== 'object' || Array.isArray(c)) throw new UniAdapterError('ERR_CONFIG', 'the training configuration must be a mapping');
   rejectUnknownKeys(c);
@@ -124,8 +132,11 @@ export function validateTrainerConfig(c: TrainerConfig): void {
     throw new UniAdapterError('ERR_CONFIG', `maxTextLength must be an integer of at least 2 ([CLS] and [SEP]), got ${c.maxTextLength}`);
   }
   if (c.textPadding !== undefined) checkTextPadding(c.textPadding, 'ERR_CONFIG', 'textPadding');
-  if (c.export !== undefined && c.task !== 'pretrain') {
-    throw new UniAdapterError('ERR_CONFIG', `'export' is for task 'pretrain' (which writes a whole checkpoint); task '${c.task}' writes an adapter`);
+  if (c.export !== undefined && !writesWholeModel(c)) {
+    throw new UniAdapterError(
+      'ERR_CONFIG',
+      `'export' is for runs that change the whole model (task 'pretrain', or petl.method 'full'), which write a whole checkpoint; task '${c.task}' with this PETL method writes an adapter`
+    );
   }
   if (c.export !== undefined) validateExport(c.export);
   if (c.shuffleBlock !== undefined && (!Number.isInteger(c.shuffleBlock) || c.shuffleBlock < 1 || c.batchSize % c.shuffleBlock !== 0)) {

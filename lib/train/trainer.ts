@@ -325,7 +325,7 @@ export class Trainer extends EventEmitter {
       let weights: string | undefined;
       let weightsBytes: number | undefined;
       if (isMain && status !== 'aborted') {
-        if (model.task === 'pretrain') {
+        if (model.task === 'pretrain' || c.export) {
           weights = c.export?.path ?? path.join(c.outputDir, 'model.safetensors');
           weightsBytes = (await saveWeights(model, weights, { dtype: c.export?.dtype, momentum: c.export?.momentum, tied: c.export?.tied })).bytes;
         } else {

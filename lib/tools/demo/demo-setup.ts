@@ -3,7 +3,11 @@
  * on, and generate the demo's synthetic split (one object per image, the background pattern named,
  * retrieval texts in the catalogue's words).
  */
+import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
+import { UniAdapterError } from '../../errors';
+import { manifestPathOf, readVerifiedManifest } from '../../weights/pretrained-manifest';
 import { blasKind, recommendedThreads, runtimeReport, setThreads } from '../../native/runtime-info';
 import { generateSyntheticDataset } from '../synthetic';
 import type { DemoPlan } from './demo-plan';
@@ -39,6 +43,25 @@ export async function generateDemoData(data: string, plan: DemoPlan, log: (l: st
     },
   });
   bar.done();
+}
+
+/** A backbone named on the command line: its path and, when a manifest is beside it, its verified checksum and the command that made it. */
+export interface NamedBackbone {
+  weights: string;
+  sha256?: string;
+  command?: string;
+}
+
+/** Checks a backbone file given by the user (`--vqa-weights`) against the manifest beside it, if there is one. */
+export async function namedBackbone(file: string, flag: string): Promise<NamedBackbone> {
+  const weights = path.resolve(file);
+  if (!fs.existsSync(weights) || !fs.statSync(weights).isFile()) {
+    throw new UniAdapterError('ERR_ARG', `${flag}: no checkpoint at ${weights} (make one with: uniadapter pretrain --config configs/pretrain-demo-vqa.yaml)`);
+  }
+  const manifest = manifestPathOf(weights);
+  if (!fs.existsSync(manifest)) return { weights };
+  const verified = await readVerifiedManifest(manifest);
+  return { weights, sha256: verified.manifest.sha256, command: verified.manifest.command };
 }
 
 /** The machine the figures were measured on. */

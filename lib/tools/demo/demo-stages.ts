@@ -32,6 +32,11 @@ export interface StageContext {
   weights: string;
   /** A real BLIP checkpoint instead of the embedded model (`--checkpoint`): BLIP-base configurations. */
   checkpoint?: string;
+  /**
+   * The VQA stage's backbone, when it is not `weights` (`--vqa-weights`): a VQA-fine-tuned BLIP, as the
+   * official UniAdapter configs adapt model_base_vqa_capfilt_large.pth (configs/pretrain-demo-vqa.yaml).
+   */
+  vqaWeights?: string;
   data: string;
   plan: DemoPlan;
   tok: BlipTokenizer;
@@ -107,6 +112,11 @@ export interface CaptionStageResult {
   training?: TrainingSummary;
   examples: Array<{ image: string; caption: string; references: string[] }>;
   seconds: number;
+}
+
+/** The frozen backbone a stage's task starts from. */
+function backboneOf(ctx: StageContext, task: Task): string {
+  return task === 'vqa' && ctx.vqaWeights ? ctx.vqaWeights : ctx.weights;
 }
 
 /** The model configuration of a stage: the demo's small BLIP (or BLIP-base) with the method's PETL settings. */
@@ -194,7 +204,7 @@ async function train(
 /** The stage's backbone alone: the frozen pretrained model without the method's modules (the comparison's zero-shot row). */
 async function onBackbone<M, T>(ctx: StageContext, task: 'retrieval' | 'vqa' | 'caption', f: (model: M) => Promise<T>): Promise<T> {
   const config = stageModelConfig(ctx, task, ZERO_SHOT_METHOD);
-  await using session = await ModelSession.open({ config, weights: ctx.weights, tokenizer: ctx.tok });
+  await using session = await ModelSession.open({ config, weights: backboneOf(ctx, task), tokenizer: ctx.tok });
   return await f(session.modelFor(task) as M);
 }
 
@@ -309,7 +319,7 @@ export async function vqaStage(ctx: StageContext, method: DemoMethod, options: S
   const { plan, tok, log } = ctx;
   const started = Date.now();
   const config = stageModelConfig(ctx, 'vqa', method);
-  await using session = await ModelSession.open({ config, weights: ctx.weights, tokenizer: tok });
+  await using session = await ModelSession.open({ config, weights: backboneOf(ctx, 'vqa'), tokenizer: tok });
   const model = session.modelFor('vqa');
   const task = (await openDatasetFolder(ctx.data)).task('vqa');
   const test = (await task.readEval('test')).records.slice(0, plan.qaEvalQuestions);

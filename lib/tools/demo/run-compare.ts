@@ -14,12 +14,14 @@ import { DEMO_METHODS, type DemoMethod } from './demo-methods';
 import type { DemoPlan } from './demo-plan';
 import { captionStage, retrievalStage, vqaStage, type StageContext } from './demo-stages';
 import { writeReportPage } from './report-page';
-import { demoMachine, generateDemoData, type DemoMachine } from './demo-setup';
+import { demoMachine, generateDemoData, namedBackbone, type DemoMachine, type NamedBackbone } from './demo-setup';
 
 export interface CompareOptions {
   plan: DemoPlan;
   reportDir: string;
   checkpoint?: string;
+  /** The VQA column's backbone instead (a VQA-fine-tuned BLIP; see StageContext.vqaWeights). */
+  vqaWeights?: string;
   /** Row ids to run (default: every row). */
   methods?: ReadonlyArray<DemoMethod['id']>;
   log?: (line: string) => void;
@@ -43,6 +45,8 @@ export interface CompareRow {
 export interface CompareReport {
   machine: DemoMachine;
   plan: DemoPlan;
+  /** The VQA column's backbone, when it is not the one of the other columns. */
+  vqaBackbone?: NamedBackbone;
   rows: CompareRow[];
   /** UniAdapter (shared) against full fine-tuning, per task (1 = equal; null where full fine-tuning scored 0). */
   uniadapterOverFull?: { retrieval: number | null; vqa: number | null; caption: number | null };
@@ -70,12 +74,13 @@ export async function runCompare(options: CompareOptions): Promise<CompareReport
   const tok = BlipTokenizer.bertBaseUncased();
   const data = path.join(dir, 'data');
   await generateDemoData(data, plan, log, options.progressStream);
+  const vqaBackbone = options.vqaWeights === undefined ? undefined : await namedBackbone(options.vqaWeights, '--vqa-weights');
   const weights = options.checkpoint ?? (await embeddedModel()).weights;
   const methods = options.methods ? DEMO_METHODS.filter((m) => options.methods!.includes(m.id)) : DEMO_METHODS;
   const rows: CompareRow[] = [];
   for (const method of methods) {
     log(`— ${method.label} —`);
-    const ctx: StageContext = { weights, checkpoint: options.checkpoint, data, plan, tok, dir: path.join(dir, method.id), log, progressStream: options.progressStream };
+    const ctx: StageContext = { weights, checkpoint: options.checkpoint, vqaWeights: vqaBackbone?.weights, data, plan, tok, dir: path.join(dir, method.id), log, progressStream: options.progressStream };
     const { result: r, session } = await retrievalStage(ctx, method, { examples: false });
     await session.dispose();
     const q = await vqaStage(ctx, method);
@@ -97,6 +102,7 @@ export async function runCompare(options: CompareOptions): Promise<CompareReport
   const report: CompareReport = {
     machine,
     plan,
+    ...(vqaBackbone ? { vqaBackbone } : {}),
     rows,
     ...(full && uni
       ? { uniadapterOverFull: { retrieval: ratio(uni.retrieval.r1, full.retrieval.r1), vqa: ratio(uni.vqa.accuracy, full.vqa.accuracy), caption: ratio(uni.caption.cider, full.caption.cider) } }

@@ -27,7 +27,7 @@ import {
   type VqaStageResult,
 } from './demo-stages';
 import { renderChartPng } from './line-chart';
-import { demoMachine, generateDemoData, type DemoMachine } from './demo-setup';
+import { demoMachine, generateDemoData, namedBackbone, type DemoMachine, type NamedBackbone } from './demo-setup';
 import { writeReportPage, type ReportPageInput } from './report-page';
 import { writeServeBundle } from './serve-bundle';
 
@@ -38,6 +38,8 @@ export interface DemoOptions {
   reportDir: string;
   /** A real BLIP checkpoint (.pth or .safetensors) instead of the embedded small pretrained one. */
   checkpoint?: string;
+  /** The VQA stage's backbone instead (a VQA-fine-tuned BLIP; see StageContext.vqaWeights). */
+  vqaWeights?: string;
   log?: (line: string) => void;
   /** Progress bars are drawn on this stream when it is a terminal; otherwise a line per tenth goes to `log`. */
   progressStream?: NodeJS.WriteStream;
@@ -60,8 +62,8 @@ export const DEMO_TARGETS = {
 export interface DemoReport {
   seconds: number;
   machine: DemoMachine;
-  /** The frozen backbone: the embedded checkpoint (with its checksum) or the one given. */
-  backbone: { weights: string; sha256?: string };
+  /** The frozen backbone: the embedded checkpoint (with its checksum) or the one given; `vqa`: the VQA stage's, when another. */
+  backbone: { weights: string; sha256?: string; vqa?: NamedBackbone };
   parameters: { trainable: number; total: number; sharePercent: number };
   /** Trainable share of the retrieval model's parameters (0..1). */
   tunableFraction: number;
@@ -146,6 +148,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const data = path.join(report, 'data');
   await generateDemoData(data, plan, log, options.progressStream);
 
+  const vqaBackbone = options.vqaWeights === undefined ? undefined : await namedBackbone(options.vqaWeights, '--vqa-weights');
   const embedded = options.checkpoint ? undefined : await embeddedModel();
   const weights = options.checkpoint ?? (embedded as { weights: string }).weights;
   log(
@@ -154,7 +157,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       : `backbone: ${weights}, frozen`
   );
   log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.blas} BLAS, ${machine.threads} LibTorch thread(s), matmul ${machine.matmulGflops.toFixed(1)} GFLOP/s measured`);
-  const ctx: StageContext = { weights, checkpoint: options.checkpoint, data, plan, tok, dir: report, log, progressStream: options.progressStream };
+  if (vqaBackbone) log(`VQA backbone: ${vqaBackbone.weights}${vqaBackbone.sha256 ? ` (sha256 ${vqaBackbone.sha256.slice(0, 12)}…, made by \`${vqaBackbone.command}\`)` : ''}, frozen`);
+  const ctx: StageContext = { weights, checkpoint: options.checkpoint, vqaWeights: vqaBackbone?.weights, data, plan, tok, dir: report, log, progressStream: options.progressStream };
 
   const { result: r, session: retrievalSession, testMedia } = await retrievalStage(ctx, DEMO_METHOD, { serve: true });
   try {
@@ -187,7 +191,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const result: DemoReport = {
       seconds: 0,
       machine,
-      backbone: { weights, ...(embedded ? { sha256: embedded.manifest.sha256 } : {}) },
+      backbone: { weights, ...(embedded ? { sha256: embedded.manifest.sha256 } : {}), ...(vqaBackbone ? { vqa: vqaBackbone } : {}) },
       parameters: { trainable: r.parameters.trainable, total: r.parameters.total, sharePercent: share },
       tunableFraction: r.parameters.trainable / r.parameters.total,
       retrieval: { zeroShot: r.zeroShot, after: r.after, chanceR1: r.chanceR1, chanceR5: r.chanceR5, curve: r.curve, training: r.training!, seconds: r.seconds },
@@ -233,6 +237,7 @@ export function reportPageOf(r: DemoReport, images: string): ReportPageInput {
     summary: [
       `machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.blas} BLAS, matmul ${r.machine.matmulGflops.toFixed(1)} GFLOP/s measured`,
       `backbone: ${path.basename(r.backbone.weights)}${r.backbone.sha256 ? ` (sha256 ${r.backbone.sha256.slice(0, 12)}…)` : ''}, frozen`,
+      ...(r.backbone.vqa ? [`VQA backbone: ${path.basename(r.backbone.vqa.weights)}${r.backbone.vqa.sha256 ? ` (sha256 ${r.backbone.vqa.sha256.slice(0, 12)}…)` : ''}, frozen`] : []),
       `UniAdapter trains ${(100 * r.tunableFraction).toFixed(2)}% of the retrieval model's parameters`,
       `wall time ${r.seconds.toFixed(0)} s, all stages`,
       ...r.gates.map((c) => `${c.ok ? 'beat zero-shot and baseline' : 'did NOT beat zero-shot and baseline'}: ${c.what}`),

@@ -1,0 +1,82 @@
+/**
+ * `uniadapter demo --vqa-weights`: the VQA stage adapts another backbone (a VQA-fine-tuned one, as the
+ * official configs adapt model_base_vqa_capfilt_large.pth) while retrieval and captioning keep the
+ * embedded one; a file that is missing or does not match its manifest is refused before any work.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { answerQuestions } from '../lib/inference/answer';
+import { readSafetensors, writeSafetensors } from '../lib/io/safetensors';
+import { VqaModel } from '../lib/model/vqa-model';
+import { ModelSession } from '../lib/session/model-session';
+import type { HostTensor } from '../lib/tensor';
+import { BlipTokenizer } from '../lib/text/tokenizer';
+import { answerScore, humanAnswers } from '../lib/tools/demo/baselines';
+import { DEMO_METHOD, DEMO_METHODS } from '../lib/tools/demo/demo-methods';
+import { demoModelConfig, QUICK_PLAN } from '../lib/tools/demo/demo-plan';
+import { generateDemoData, namedBackbone } from '../lib/tools/demo/demo-setup';
+import { stageModelConfig, vqaStage, type StageContext } from '../lib/tools/demo/demo-stages';
+import { openDatasetFolder } from '../lib/data/dataset-folder';
+import { embeddedModel } from '../lib/weights/embedded-model';
+import { loadWeights } from '../lib/weights/load-weights';
+import { manifestPathOf } from '../lib/weights/pretrained-manifest';
+import { expectUniAdapterError } from './helpers/expect-error';
+
+jest.setTimeout(180_000);
+
+const TENSOR = 'text_decoder.bert.encoder.layer.0.crossattention.self.query.weight';
+let dir: string;
+let vqaWeights: string;
+let embeddedTensor: HostTensor;
+
+function scaled(t: HostTensor, by: number): HostTensor {
+  return { ...t, data: Float32Array.from(t.data as Float32Array, (v) => v * by) } as HostTensor;
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uniadapter-demo-vqa-backbone-'));
+  // Another VQA backbone: the embedded model's VQA weights with one decoder tensor halved.
+  await using model = await VqaModel.create(demoModelConfig('vqa', QUICK_PLAN));
+  await loadWeights(model, (await embeddedModel()).weights, { strict: false });
+  const all = await model.stateDict('all');
+  const backbone = Object.fromEntries(Object.entries(all).filter(([n]) => !/adapter/.test(n)));
+  embeddedTensor = backbone[TENSOR];
+  backbone[TENSOR] = scaled(backbone[TENSOR], 0.5);
+  vqaWeights = path.join(dir, 'vqa-backbone.safetensors');
+  await writeSafetensors(vqaWeights, backbone);
+  await generateDemoData(path.join(dir, 'data'), QUICK_PLAN, () => {});
+});
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+it('trains and measures the VQA stage on the given backbone, zero-shot included', async () => {
+  const tok = BlipTokenizer.bertBaseUncased();
+  const ctx: StageContext = { weights: (await embeddedModel()).weights, vqaWeights, data: path.join(dir, 'data'), plan: QUICK_PLAN, tok, dir: path.join(dir, 'report'), log: () => {} };
+  const result = await vqaStage(ctx, DEMO_METHOD, { serve: true });
+  // The served model's frozen backbone is the given one, not the embedded one.
+  const served = await readSafetensors(path.join(dir, 'report', 'serve', 'vqa.safetensors'));
+  const got = served[TENSOR].data as Float32Array;
+  const want = scaled(embeddedTensor, 0.5).data as Float32Array;
+  expect(Math.max(...got.map((v, i) => Math.abs(v - want[i])))).toBe(0);
+  // Zero-shot is that backbone alone.
+  const task = (await openDatasetFolder(ctx.data)).task('vqa');
+  const test = (await task.readEval('test')).records.slice(0, QUICK_PLAN.qaEvalQuestions);
+  const list = (await task.readAnswerList()).answers;
+  const zeroShot = DEMO_METHODS.find((m) => m.id === 'zero-shot')!;
+  await using session = await ModelSession.open({ config: stageModelConfig(ctx, 'vqa', zeroShot), weights: vqaWeights, tokenizer: tok });
+  const res = await answerQuestions(session.modelFor('vqa'), test.map((r) => r.image), test.map((r) => r.question), { tokenizer: tok, answerList: list, k: Math.min(16, list.length) });
+  const accuracy = (100 * res.reduce((s, r, i) => s + answerScore(r.answer, humanAnswers(test[i])), 0)) / test.length;
+  expect(result.zeroShot).toBe(accuracy);
+});
+
+it('refuses a missing file, and a file that does not match the manifest beside it', async () => {
+  await expectUniAdapterError(namedBackbone(path.join(dir, 'nothing.safetensors'), '--vqa-weights'), 'ERR_ARG', '--vqa-weights: no checkpoint at', 'configs/pretrain-demo-vqa.yaml');
+  expect(await namedBackbone(vqaWeights, '--vqa-weights')).toEqual({ weights: vqaWeights });
+  const manifest = { format: 'uniadapter-pretrained/1', weights: path.basename(vqaWeights), sha256: '0'.repeat(64), bytes: fs.statSync(vqaWeights).size, command: 'uniadapter pretrain --config x.yaml' };
+  fs.writeFileSync(manifestPathOf(vqaWeights), JSON.stringify(manifest));
+  await expectUniAdapterError(namedBackbone(vqaWeights, '--vqa-weights'), 'ERR_WEIGHTS', 'does not match its manifest');
+  const { createHash } = await import('crypto');
+  fs.writeFileSync(manifestPathOf(vqaWeights), JSON.stringify({ ...manifest, sha256: createHash('sha256').update(fs.readFileSync(vqaWeights)).digest('hex') }));
+  expect(await namedBackbone(vqaWeights, '--vqa-weights')).toMatchObject({ weights: vqaWeights, command: 'uniadapter pretrain --config x.yaml' });
+});
