@@ -20,7 +20,10 @@
  * template, the AUC of those scores between the questions whose answer is "yes" and those whose answer
  * is "no" says whether the backbone itself tells them apart (0.5: it does not).
  *
- *   npx tsx scripts/vqa-answer-breakdown.ts <demo-report>/data --adapter <demo-report>/vqa/adapter.safetensors [--split test|train] [--itm] [--questions 300] [--out breakdown.json]
+ *   npx tsx scripts/vqa-answer-breakdown.ts <demo-report>/data --adapter <demo-report>/vqa/adapter.safetensors [--weights <VQA backbone>] [--split test|train] [--itm] [--questions 300] [--out breakdown.json]
+ *
+ * `--weights` names the backbone the adapter was trained on when it is not the embedded one (`uniadapter
+ * demo --vqa-weights`); `--itm` always scores with the embedded backbone's ITM head.
  */
 import { parseArgs } from 'util';
 import { openDatasetFolder } from '../lib/data/dataset-folder';
@@ -147,9 +150,9 @@ async function itmScores(test: Array<{ image: string; question: string }>, tok: 
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { adapter: { type: 'string' }, split: { type: 'string', default: 'test' }, itm: { type: 'boolean' }, questions: { type: 'string' }, out: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { adapter: { type: 'string' }, weights: { type: 'string' }, split: { type: 'string', default: 'test' }, itm: { type: 'boolean' }, questions: { type: 'string' }, out: { type: 'string' } } });
   const data = positionals[0];
-  if (!data || !values.adapter) throw new Error('usage: vqa-answer-breakdown.ts <demo data folder> --adapter <vqa adapter> [--split test|train] [--itm] [--questions N] [--out file.json]');
+  if (!data || !values.adapter) throw new Error('usage: vqa-answer-breakdown.ts <demo data folder> --adapter <vqa adapter> [--weights <VQA backbone>] [--split test|train] [--itm] [--questions N] [--out file.json]');
   if (values.split !== 'test' && values.split !== 'train') throw new Error(`--split must be test or train, got ${values.split}`);
   await setThreads(1);
   const tok = BlipTokenizer.bertBaseUncased();
@@ -158,7 +161,7 @@ async function main(): Promise<void> {
   const test = values.split === 'train' ? evenlySpaced((await task.readTrain()).records, n) : (await task.readEval('test')).records.slice(0, n);
   const list = (await task.readAnswerList()).answers;
   const config = demoModelConfig('vqa', FULL_PLAN);
-  await using session = await ModelSession.open({ config, weights: (await embeddedModel()).weights, adapter: values.adapter, tokenizer: tok });
+  await using session = await ModelSession.open({ config, weights: values.weights ?? (await embeddedModel()).weights, adapter: values.adapter, tokenizer: tok });
   const res = await answerQuestions(session.modelFor('vqa'), test.map((r) => r.image), test.map((r) => r.question), { tokenizer: tok, answerList: list, k: Math.min(16, list.length) });
   const view = await firstTokenView(session.modelFor('vqa'), test, list, tok);
   const itm: Array<number | undefined> = values.itm ? await itmScores(test, tok) : [];
@@ -208,7 +211,7 @@ async function main(): Promise<void> {
         `on the answer list: ${(100 * r.answerListMass).toFixed(1)} %${yn}${auc}`
     );
   }
-  if (values.out) await writeFileAtomic(values.out, Buffer.from(JSON.stringify({ data, adapter: values.adapter, split: values.split, questions: test.length, templates: rows }, null, 1) + '\n'));
+  if (values.out) await writeFileAtomic(values.out, Buffer.from(JSON.stringify({ data, adapter: values.adapter, ...(values.weights ? { weights: values.weights } : {}), split: values.split, questions: test.length, templates: rows }, null, 1) + '\n'));
 }
 
 if (require.main === module) {
