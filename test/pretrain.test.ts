@@ -198,15 +198,17 @@ describe('uniadapter pretrain', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const yaml = (task = 'pretrain', extra = '') => `
-task: ${task}
-model:
-  config:
-    task: pretrain
+  // The tiny model's architecture, as a YAML model config of a task.
+  const tinyModel = (task: string, petl = 'full') => `
+    task: ${task}
     vision: { imageSize: 32, patchSize: 16, width: 32, depth: 2, heads: 2, mlpHidden: 64 }
     text: { vocabSize: 30524, hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPosition: 64 }
     decoder: { vocabSize: 30524, hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPosition: 64, encoderWidth: 32 }
-    petl: { method: full }
+    petl: { method: ${petl} }`;
+  const yaml = (task = 'pretrain', extra = '') => `
+task: ${task}
+model:
+  config:${tinyModel('pretrain')}
     embedDim: 16
     queueSize: 8
     momentum: 0.995
@@ -252,12 +254,7 @@ ${extra}`;
     const vqaYaml = (petl: string, weights = 'weights: ./run/model.safetensors') => `
 task: vqa
 model:
-  config:
-    task: vqa
-    vision: { imageSize: 32, patchSize: 16, width: 32, depth: 2, heads: 2, mlpHidden: 64 }
-    text: { vocabSize: 30524, hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPosition: 64 }
-    decoder: { vocabSize: 30524, hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPosition: 64, encoderWidth: 32 }
-    petl: { method: ${petl} }
+  config:${tinyModel('vqa', petl)}
     backboneInit: variance-preserving
     seed: 3
 ${weights}
