@@ -8,6 +8,7 @@ import type { EvalConfig } from '../lib/evaluation/eval-config';
 import { evalModelConfig } from '../lib/evaluation/run-evaluation';
 import { Trainer } from '../lib/train/trainer';
 import type { TrainerConfig } from '../lib/train/trainer-config';
+import { resolveSyntheticOptions } from '../lib/tools/synthetic/options';
 
 const dir = path.resolve(__dirname, '..', 'configs');
 const all = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
@@ -43,7 +44,7 @@ describe('configs/', () => {
 
 describe('configs/pretrain-demo.yaml', () => {
   it('pretrains the embedded backbone and exports it under models/', async () => {
-    expect(all.filter((f) => f.startsWith('pretrain-'))).toEqual(['pretrain-demo.yaml']);
+    expect(all.filter((f) => f.startsWith('pretrain-'))).toEqual(['pretrain-demo-vqa.yaml', 'pretrain-demo.yaml']);
     // `uniadapter pretrain` takes the synthetic section off before the trainer sees the rest.
     const { synthetic, ...c } = readTrainConfig(path.join(dir, 'pretrain-demo.yaml')) as TrainerConfig & { synthetic?: unknown };
     expect(synthetic).toBeDefined();
@@ -55,6 +56,24 @@ describe('configs/pretrain-demo.yaml', () => {
     expect((m.queueSize as number) % c.batchSize).toBe(0);
     expect(c.export?.path).toBe(path.resolve(__dirname, '..', 'models', 'demo-blip.safetensors'));
     expect(c.export).toMatchObject({ dtype: 'float16', momentum: false, tied: 'once' });
+  });
+});
+
+describe('configs/pretrain-demo-vqa.yaml', () => {
+  it("fine-tunes every weight of the embedded backbone's VQA model on its own split's questions, 'is there' left out, and exports it outside the package", async () => {
+    const { synthetic, ...c } = readTrainConfig(path.join(dir, 'pretrain-demo-vqa.yaml')) as TrainerConfig & { synthetic?: Parameters<typeof resolveSyntheticOptions>[0] };
+    expect(c.task).toBe('vqa');
+    expect(c.weights).toBe(path.resolve(__dirname, '..', 'models', 'demo-blip.safetensors'));
+    const m = await resolveConfig(new Trainer(c).modelConfig());
+    expect(m.petl.method).toBe('full');
+    const pretrain = readTrainConfig(path.join(dir, 'pretrain-demo.yaml'));
+    const p = pretrain.model.config!;
+    expect([m.vision.imageSize, m.vision.width, m.vision.depth, m.text.hidden, m.text.layers]).toEqual([p.vision!.imageSize, p.vision!.width, p.vision!.depth, p.text!.hidden, p.text!.layers]);
+    const s = resolveSyntheticOptions(synthetic);
+    expect(s.omitQuestionTypes).toEqual(['is there']);
+    expect(s.patterns).toBe(false);
+    expect(s.seed).toBe((pretrain as unknown as { synthetic: { seed: number } }).synthetic.seed);
+    expect(c.export?.path).toBe(path.resolve(__dirname, '..', 'runs', 'pretrain-demo-vqa', 'demo-blip-vqa.safetensors'));
   });
 });
 

@@ -12,6 +12,7 @@ import { VqaModel } from '../lib/model/vqa-model';
 import { ModelSession } from '../lib/session/model-session';
 import type { HostTensor } from '../lib/tensor';
 import { BlipTokenizer } from '../lib/text/tokenizer';
+import { forAnswers } from '../lib/text/text-batches';
 import { answerScore, humanAnswers } from '../lib/tools/demo/baselines';
 import { DEMO_METHOD, DEMO_METHODS } from '../lib/tools/demo/demo-methods';
 import { demoModelConfig, QUICK_PLAN } from '../lib/tools/demo/demo-plan';
@@ -26,6 +27,7 @@ import { expectUniAdapterError } from './helpers/expect-error';
 jest.setTimeout(180_000);
 
 const TENSOR = 'text_decoder.bert.encoder.layer.0.crossattention.self.query.weight';
+const BIAS = 'text_decoder.cls.predictions.bias';
 let dir: string;
 let vqaWeights: string;
 let embeddedTensor: HostTensor;
@@ -36,13 +38,17 @@ function scaled(t: HostTensor, by: number): HostTensor {
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uniadapter-demo-vqa-backbone-'));
-  // Another VQA backbone: the embedded model's VQA weights with one decoder tensor halved.
+  // Another VQA backbone: the embedded model's VQA weights with one decoder tensor halved and the
+  // output bias of "yes" raised far enough that it answers "yes" to everything.
   await using model = await VqaModel.create(demoModelConfig('vqa', QUICK_PLAN));
   await loadWeights(model, (await embeddedModel()).weights, { strict: false });
   const all = await model.stateDict('all');
   const backbone = Object.fromEntries(Object.entries(all).filter(([n]) => !/adapter/.test(n)));
   embeddedTensor = backbone[TENSOR];
   backbone[TENSOR] = scaled(backbone[TENSOR], 0.5);
+  const bias = Float32Array.from(backbone[BIAS].data as Float32Array);
+  bias[forAnswers(BlipTokenizer.bertBaseUncased(), ['yes']).inputIds[0][1]] += 50;
+  backbone[BIAS] = { ...backbone[BIAS], data: bias } as HostTensor;
   vqaWeights = path.join(dir, 'vqa-backbone.safetensors');
   await writeSafetensors(vqaWeights, backbone);
   await generateDemoData(path.join(dir, 'data'), QUICK_PLAN, () => {});
@@ -64,19 +70,34 @@ it('trains and measures the VQA stage on the given backbone, zero-shot included'
   const test = (await task.readEval('test')).records.slice(0, QUICK_PLAN.qaEvalQuestions);
   const list = (await task.readAnswerList()).answers;
   const zeroShot = DEMO_METHODS.find((m) => m.id === 'zero-shot')!;
-  await using session = await ModelSession.open({ config: stageModelConfig(ctx, 'vqa', zeroShot), weights: vqaWeights, tokenizer: tok });
-  const res = await answerQuestions(session.modelFor('vqa'), test.map((r) => r.image), test.map((r) => r.question), { tokenizer: tok, answerList: list, k: Math.min(16, list.length) });
-  const accuracy = (100 * res.reduce((s, r, i) => s + answerScore(r.answer, humanAnswers(test[i])), 0)) / test.length;
-  expect(result.zeroShot).toBe(accuracy);
+  const accuracyOn = async (weights: string) => {
+    await using session = await ModelSession.open({ config: stageModelConfig(ctx, 'vqa', zeroShot), weights, tokenizer: tok });
+    const res = await answerQuestions(session.modelFor('vqa'), test.map((r) => r.image), test.map((r) => r.question), { tokenizer: tok, answerList: list, k: Math.min(16, list.length) });
+    return { answers: res.map((r) => r.answer), accuracy: (100 * res.reduce((s, r, i) => s + answerScore(r.answer, humanAnswers(test[i])), 0)) / test.length };
+  };
+  const given = await accuracyOn(vqaWeights);
+  const embedded = await accuracyOn(ctx.weights);
+  expect(new Set(given.answers)).toEqual(new Set(['yes']));
+  expect(given.accuracy).not.toBe(embedded.accuracy);
+  expect(result.zeroShot).toBe(given.accuracy);
 });
 
 it('refuses a missing file, and a file that does not match the manifest beside it', async () => {
-  await expectUniAdapterError(namedBackbone(path.join(dir, 'nothing.safetensors'), '--vqa-weights'), 'ERR_ARG', '--vqa-weights: no checkpoint at', 'configs/pretrain-demo-vqa.yaml');
-  expect(await namedBackbone(vqaWeights, '--vqa-weights')).toEqual({ weights: vqaWeights });
+  const named = (file: string) => namedBackbone(file, '--vqa-weights', QUICK_PLAN);
+  await expectUniAdapterError(named(path.join(dir, 'nothing.safetensors')), 'ERR_ARG', '--vqa-weights: no checkpoint at', 'configs/pretrain-demo-vqa.yaml');
+  expect(await named(vqaWeights)).toEqual({ weights: vqaWeights });
+  // A file that lacks a backbone tensor does not fit the VQA model.
+  const partial = path.join(dir, 'partial.safetensors');
+  await writeSafetensors(partial, Object.entries(await readSafetensors(vqaWeights)).filter(([n]) => n !== TENSOR));
+  await expectUniAdapterError(named(partial), 'ERR_ARG', 'does not fit the VQA model', `${TENSOR} missing`);
   const manifest = { format: 'uniadapter-pretrained/1', weights: path.basename(vqaWeights), sha256: '0'.repeat(64), bytes: fs.statSync(vqaWeights).size, command: 'uniadapter pretrain --config x.yaml' };
   fs.writeFileSync(manifestPathOf(vqaWeights), JSON.stringify(manifest));
-  await expectUniAdapterError(namedBackbone(vqaWeights, '--vqa-weights'), 'ERR_WEIGHTS', 'does not match its manifest');
+  await expectUniAdapterError(named(vqaWeights), 'ERR_WEIGHTS', 'does not match its manifest');
   const { createHash } = await import('crypto');
   fs.writeFileSync(manifestPathOf(vqaWeights), JSON.stringify({ ...manifest, sha256: createHash('sha256').update(fs.readFileSync(vqaWeights)).digest('hex') }));
-  expect(await namedBackbone(vqaWeights, '--vqa-weights')).toMatchObject({ weights: vqaWeights, command: 'uniadapter pretrain --config x.yaml' });
+  expect(await named(vqaWeights)).toMatchObject({ weights: vqaWeights, command: 'uniadapter pretrain --config x.yaml' });
+  // A manifest beside the file that describes another file.
+  fs.copyFileSync(vqaWeights, path.join(dir, 'other.safetensors'));
+  fs.writeFileSync(manifestPathOf(vqaWeights), JSON.stringify({ ...manifest, weights: 'other.safetensors', sha256: createHash('sha256').update(fs.readFileSync(vqaWeights)).digest('hex') }));
+  await expectUniAdapterError(named(vqaWeights), 'ERR_WEIGHTS', 'describes', 'other.safetensors');
 });

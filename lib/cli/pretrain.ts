@@ -40,12 +40,15 @@ export const command: Command = {
       );
     }
     config.task ??= 'pretrain';
-    if (config.task === 'vqa' && (!writesWholeModel(config) || !config.weights)) {
-      throw new UniAdapterError('ERR_CONFIG', `${values.config}: task 'vqa' here fine-tunes a whole pretrained backbone: it needs petl.method 'full' and 'weights' (the backbone to start from)`);
-    }
     const { synthetic, ...trainer } = config;
     // Before the split is generated (minutes), so that a misspelt key stops the run at once.
     validateTrainerConfig(trainer);
+    if (trainer.task === 'vqa') {
+      const missing = [!writesWholeModel(trainer) ? "petl.method 'full'" : '', !trainer.weights ? "'weights' (the pretrained backbone to start from)" : ''].filter(Boolean);
+      if (missing.length) throw new UniAdapterError('ERR_CONFIG', `${values.config}: task 'vqa' here fine-tunes a whole pretrained backbone; the config lacks ${missing.join(' and ')}`);
+      // The point of the run is the checkpoint (and its manifest), not an adapter.
+      trainer.export ??= {};
+    }
     if (synthetic) {
       if (!('folder' in trainer.data)) throw new UniAdapterError('ERR_CONFIG', "'synthetic' needs data.folder: the folder the split is generated into");
       io.stderr.write(`generating the synthetic ${trainer.task === 'vqa' ? 'VQA' : 'pretraining'} split in ${trainer.data.folder}\n`);

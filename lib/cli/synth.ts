@@ -81,7 +81,7 @@ export function synthOptionsFromArgs(argv: string[]): { dir: string; options: Sy
     maxObjects: num('max-objects'),
     patterns: values.patterns === true ? true : undefined,
     retrievalWording: str('retrieval-wording') as SyntheticDatasetOptions['retrievalWording'],
-    omitQuestionTypes: str('omit-question-types')?.split(',').map((t) => t.trim()),
+    omitQuestionTypes: str('omit-question-types')?.split(',').map((t) => t.trim()).filter(Boolean),
     shapeTwins: values['shape-twins'] === true ? true : undefined,
     tasks,
   };

@@ -7,10 +7,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { UniAdapterError } from '../../errors';
+import { VqaModel } from '../../model/vqa-model';
+import { loadWeights } from '../../weights/load-weights';
 import { manifestPathOf, readVerifiedManifest } from '../../weights/pretrained-manifest';
 import { blasKind, recommendedThreads, runtimeReport, setThreads } from '../../native/runtime-info';
 import { generateSyntheticDataset } from '../synthetic';
 import type { DemoPlan } from './demo-plan';
+import { DEMO_METHOD } from './demo-methods';
+import { stageModelConfig, type StageContext } from './demo-stages';
 import { createProgress } from '../../cli/progress';
 
 export interface DemoMachine {
@@ -52,16 +56,33 @@ export interface NamedBackbone {
   command?: string;
 }
 
-/** Checks a backbone file given by the user (`--vqa-weights`) against the manifest beside it, if there is one. */
-export async function namedBackbone(file: string, flag: string): Promise<NamedBackbone> {
+/**
+ * Checks a backbone file given by the user (`--vqa-weights`) before any work: it exists, matches the
+ * manifest beside it (if there is one), and fits the plan's VQA model (the demo's small BLIP, or
+ * BLIP-base with `checkpoint`): every backbone tensor present, of its shape.
+ */
+export async function namedBackbone(file: string, flag: string, plan: DemoPlan, checkpoint?: string): Promise<NamedBackbone> {
+  const config = stageModelConfig({ plan, checkpoint } as StageContext, 'vqa', DEMO_METHOD);
   const weights = path.resolve(file);
   if (!fs.existsSync(weights) || !fs.statSync(weights).isFile()) {
-    throw new UniAdapterError('ERR_ARG', `${flag}: no checkpoint at ${weights} (make one with: uniadapter pretrain --config configs/pretrain-demo-vqa.yaml)`);
+    throw new UniAdapterError('ERR_ARG', `${flag}: no checkpoint at ${weights} (for the embedded model, make one with: uniadapter pretrain --config configs/pretrain-demo-vqa.yaml)`);
   }
+  let named: NamedBackbone = { weights };
   const manifest = manifestPathOf(weights);
-  if (!fs.existsSync(manifest)) return { weights };
-  const verified = await readVerifiedManifest(manifest);
-  return { weights, sha256: verified.manifest.sha256, command: verified.manifest.command };
+  if (fs.existsSync(manifest)) {
+    const verified = await readVerifiedManifest(manifest);
+    if (path.resolve(verified.weights) !== weights) {
+      throw new UniAdapterError('ERR_WEIGHTS', `${manifest} describes ${verified.weights}, not ${weights}`);
+    }
+    named = { weights, sha256: verified.manifest.sha256, command: verified.manifest.command };
+  }
+  await using model = await VqaModel.create({ ...config, petl: { method: 'none' } });
+  const report = await loadWeights(model, weights, { strict: false });
+  if (report.missing.length > 0 || report.mismatched.length > 0) {
+    const what = [...report.mismatched, ...report.missing.map((n) => `${n} missing`)];
+    throw new UniAdapterError('ERR_ARG', `${flag}: ${weights} does not fit the VQA model (${what.length} tensors, e.g. ${what.slice(0, 3).join(', ')})`);
+  }
+  return named;
 }
 
 /** The machine the figures were measured on. */

@@ -70,11 +70,12 @@ export async function runCompare(options: CompareOptions): Promise<CompareReport
   const log = options.log ?? (() => {});
   const dir = path.join(path.resolve(options.reportDir), COMPARE_DIR);
   fs.mkdirSync(dir, { recursive: true });
+  const vqaBackbone = options.vqaWeights === undefined ? undefined : await namedBackbone(options.vqaWeights, '--vqa-weights', plan, options.checkpoint);
+  if (vqaBackbone) log(`VQA backbone: ${vqaBackbone.weights}${vqaBackbone.sha256 ? ` (sha256 ${vqaBackbone.sha256.slice(0, 12)}…)` : ''}, frozen`);
   const machine = await demoMachine();
   const tok = BlipTokenizer.bertBaseUncased();
   const data = path.join(dir, 'data');
   await generateDemoData(data, plan, log, options.progressStream);
-  const vqaBackbone = options.vqaWeights === undefined ? undefined : await namedBackbone(options.vqaWeights, '--vqa-weights');
   const weights = options.checkpoint ?? (await embeddedModel()).weights;
   const methods = options.methods ? DEMO_METHODS.filter((m) => options.methods!.includes(m.id)) : DEMO_METHODS;
   const rows: CompareRow[] = [];

@@ -143,12 +143,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const log = options.log ?? (() => {});
   const report = path.resolve(options.reportDir);
   fs.mkdirSync(report, { recursive: true });
+  const vqaBackbone = options.vqaWeights === undefined ? undefined : await namedBackbone(options.vqaWeights, '--vqa-weights', plan, options.checkpoint);
   const machine = await demoMachine();
   const tok = BlipTokenizer.bertBaseUncased();
   const data = path.join(report, 'data');
   await generateDemoData(data, plan, log, options.progressStream);
 
-  const vqaBackbone = options.vqaWeights === undefined ? undefined : await namedBackbone(options.vqaWeights, '--vqa-weights');
   const embedded = options.checkpoint ? undefined : await embeddedModel();
   const weights = options.checkpoint ?? (embedded as { weights: string }).weights;
   log(
