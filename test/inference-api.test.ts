@@ -144,6 +144,22 @@ describe('VQA and captioning on image files', () => {
     }
   });
 
+  it("scores the shortlist by log-likelihood on request, as a model without label smoothing would; the official smoothed score stays the default", async () => {
+    const list = ['red', 'top left', 'bottom right corner', 'yes', 'no'];
+    const questions = ['where is it?', 'what color is it?', 'is it red?'];
+    await using smoothed = await VqaModel.create(tinyConfig('vqa'));
+    await using plain = await VqaModel.create({ ...tinyConfig('vqa'), labelSmoothing: 0 });
+    const ask = (m: VqaModel, extra: object = {}) => answerQuestions(m, images.slice(0, 3), questions, { tokenizer: tok, answerList: list, k: 5, ...extra });
+    const likelihood = await ask(smoothed, { score: 'log-likelihood' });
+    const reference = await ask(plain);
+    expect(likelihood.map((a) => a.answer)).toEqual(reference.map((a) => a.answer));
+    likelihood.forEach((a, i) => expect(a.score).toBeCloseTo(reference[i].score, 4));
+    const official = await ask(smoothed);
+    expect(await ask(smoothed, { score: 'smoothed' })).toEqual(official);
+    expect(official.map((a) => a.score)).not.toEqual(likelihood.map((a) => a.score));
+    await expectUniAdapterError(ask(smoothed, { score: 'probability' }), 'ERR_ARG', "score must be 'smoothed' or 'log-likelihood'");
+  });
+
   it('captions with beam search and greedily, batched; greedy equals a step-by-step argmax of the decoder', async () => {
     const model = await CaptionModel.create(tinyConfig('caption'));
     try {

@@ -5,6 +5,7 @@
  */
 import { UniAdapterError } from '../errors';
 import type { VqaModel } from '../model/vqa-model';
+import type { AnswerScore } from '../native/ops';
 import { toNumbers } from '../tensor';
 import type { BlipTokenizer } from '../text/tokenizer';
 import { forAnswers, forQuestions, textBatchToTensors, type TextTensors } from '../text/text-batches';
@@ -18,6 +19,11 @@ export interface AnswerOptions {
   answerList?: readonly string[];
   /** Candidates kept by the first-token shortlist (k_test 128). */
   k?: number;
+  /**
+   * How the shortlist is scored (rank): 'smoothed' (default, the official label-smoothed loss) or
+   * 'log-likelihood', which does not charge multi-token answers ("top left") for their extra tokens.
+   */
+  score?: AnswerScore;
   numBeams?: number;
   maxLength?: number;
   kind?: 'image' | 'video';
@@ -33,7 +39,7 @@ export interface AnswerOptions {
 
 export interface AnswerResult {
   answer: string;
-  /** rank: the summed label-smoothed log-probability; generate: the beam score. */
+  /** rank: the summed (by default label-smoothed) log-probability; generate: the beam score. */
   score: number;
 }
 
@@ -78,7 +84,7 @@ export async function answerQuestions(
   }
   const r = await model.rank(
     { pixels, questionIds: q.inputIds, questionMask: q.attentionMask, answerListIds: a.inputIds, answerListMask: a.attentionMask },
-    { k: Math.min(options.k ?? 128, list.length) }
+    { k: Math.min(options.k ?? 128, list.length), ...(options.score !== undefined ? { score: options.score } : {}) }
   );
   const best = toNumbers(r.best);
   const topk = toNumbers(r.topkIds);

@@ -3,7 +3,7 @@
  * candidate list, and answer generation by beam search.
  */
 import type { ModelConfig } from '../config/model-config';
-import type { VqaOps } from '../native/ops';
+import type { AnswerScore, VqaOps } from '../native/ops';
 import { UniAdapterError } from '../errors';
 import type { HostTensor } from '../tensor';
 import { BlipModel } from './blip-model';
@@ -69,8 +69,8 @@ export class VqaModel extends BlipModel<VqaOps> {
     return { stats: r.info, captured: r.tensors };
   }
 
-  /** Answer ranking: first-token shortlist of k candidates, then full label-smoothed scoring. */
-  async rank(inputs: VqaRankInputs, options: { k?: number; capture?: boolean } = {}): Promise<VqaRankResult> {
+  /** Answer ranking: first-token shortlist of k candidates, then full scoring (label-smoothed unless `score` is 'log-likelihood'). */
+  async rank(inputs: VqaRankInputs, options: { k?: number; capture?: boolean; score?: AnswerScore } = {}): Promise<VqaRankResult> {
     const r = await this.ops.rank({
         pixels: inputs.pixels,
         question_input_ids: inputs.questionIds,
@@ -78,7 +78,7 @@ export class VqaModel extends BlipModel<VqaOps> {
         answer_list_input_ids: inputs.answerListIds,
         answer_list_attention_mask: inputs.answerListMask,
       },
-      { k: options.k, capture: options.capture }
+      { k: options.k, capture: options.capture, ...(options.score !== undefined ? { score: options.score } : {}) }
     );
     return { best: r.tensors.rank_max_ids, topkIds: r.tensors.rank_topk_ids, logProbSums: r.tensors.rank_log_probs_sum, captured: r.tensors };
   }

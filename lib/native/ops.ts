@@ -183,12 +183,19 @@ interface VqaTrainInputs extends VqaQuestion {
   answer_weights: HostTensor;
 }
 
+/**
+ * How VQA answer ranking scores its shortlist: 'smoothed' (the official code: the label-smoothed loss,
+ * which charges every extra answer token about 0.1 × log(vocabulary)) or 'log-likelihood' (the summed
+ * log-probability alone).
+ */
+export type AnswerScore = 'smoothed' | 'log-likelihood';
+
 export interface VqaOps extends CommonOps {
   forward: OpSignature<VqaTrainInputs, { capture?: boolean; train?: boolean }, Named, { loss: number }>;
   train_step: OpSignature<VqaTrainInputs, StepOptionFields, Named, StepInfo>;
   rank: OpSignature<
     VqaQuestion & { answer_list_input_ids: HostTensor; answer_list_attention_mask: HostTensor },
-    { k?: number; capture?: boolean; replaceFirstToken?: boolean },
+    { k?: number; capture?: boolean; replaceFirstToken?: boolean; score?: AnswerScore },
     Named & { rank_max_ids: HostTensor; rank_topk_ids: HostTensor; rank_log_probs_sum: HostTensor },
     None
   >;

@@ -56,7 +56,7 @@ const std::map<std::string, std::map<std::string, Keys>>& table() {
       {"vqa",
        {{"forward", {"capture", "train", "replaceFirstToken"}},
         {"train_step", join({kStep, {"replaceFirstToken"}})},
-        {"rank", {"k", "capture", "replaceFirstToken"}},
+        {"rank", {"k", "capture", "replaceFirstToken", "score"}},
         {"generate", join({kGeneration, {"replaceFirstToken"}})}}},
       {"caption",
        {{"forward", {"capture", "train", "replaceFirstToken", "promptLength"}},

@@ -130,6 +130,11 @@ Result VqaModel::rank(const TensorMap& in, const Options& o) {
   check(ans.size(1) >= 2, kErrShape, "answer list ids need at least [DEC] and one token");
   const int64_t k = std::min<int64_t>(o.get_int("k", 128), A);
   check(k >= 1, kErrArg, "k must be at least 1");
+  // The official code scores the shortlist by its label-smoothed loss; 'log-likelihood' drops the
+  // smoothing term, which otherwise costs every extra answer token about 0.1 * log(vocabulary).
+  const std::string score = o.get_string("score", "smoothed");
+  check(score == "smoothed" || score == "log-likelihood", kErrArg, "score must be 'smoothed' or 'log-likelihood', got '" + score + "'");
+  const double smoothing = score == "smoothed" ? cfg_.label_smoothing : 0.0;
   torch::Tensor visual = encode_visual(pixels(in, "pixels"));
   torch::Tensor q = encode_question(visual, q_ids, q_mask);
   cap("rank_question_last_hidden", q);
@@ -149,7 +154,7 @@ Result VqaModel::rank(const TensorMap& in, const Options& o) {
   torch::Tensor states = torch::repeat_interleave(q, k, 0), states_mask = torch::repeat_interleave(q_mask, k, 0);
   torch::Tensor h = decode_hidden(input_ids, input_atts, states, states_mask);
   if (capture) cap("rank_decoder_logits", text_decoder->logits(h));
-  torch::Tensor log_probs_sum = -lm_loss_per_sequence(*text_decoder, h, targets, cfg_.label_smoothing);
+  torch::Tensor log_probs_sum = -lm_loss_per_sequence(*text_decoder, h, targets, smoothing);
   log_probs_sum = log_probs_sum.view({B, k});
   cap("rank_log_probs_sum", log_probs_sum);
   torch::Tensor best = log_probs_sum.argmax(1);
