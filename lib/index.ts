@@ -55,7 +55,7 @@ export { retrieveByText, retrieveByImage, type RetrieveOptions, type ImageQueryO
 export type { QueryTextOptions } from './ranking/query-texts';
 export { TextGallery, type TextGalleryOptions } from './inference/text-gallery';
 export { answerQuestions, type AnswerOptions, type AnswerResult } from './inference/answer';
-export type { AnswerScore } from './native/ops';
+export { ANSWER_SCORES, type AnswerScore } from './inference/answer-score';
 export { captionImages, type CaptionOptions, type CaptionResult } from './inference/caption';
 export type { ImageInput, VideoInput } from './data/media/media-input';
 export { evaluateRetrieval, type RetrievalEvalOptions, type RetrievalEvalResult } from './evaluation/retrieval/evaluate';

@@ -12,6 +12,7 @@ import { Gallery } from '../lib/inference/gallery';
 import { retrieveByImage, retrieveByText } from '../lib/inference/retrieve';
 import { TextGallery } from '../lib/inference/text-gallery';
 import { answerQuestions } from '../lib/inference/answer';
+import { checkServeConfig } from '../lib/serve/serve-config';
 import { captionImages } from '../lib/inference/caption';
 import { expectUniAdapterError } from './helpers/expect-error';
 import { RetrievalModel } from '../lib/model/retrieval-model';
@@ -158,6 +159,11 @@ describe('VQA and captioning on image files', () => {
     expect(await ask(smoothed, { score: 'smoothed' })).toEqual(official);
     expect(official.map((a) => a.score)).not.toEqual(likelihood.map((a) => a.score));
     await expectUniAdapterError(ask(smoothed, { score: 'probability' }), 'ERR_ARG', "score must be 'smoothed' or 'log-likelihood'");
+    // The service's answerScore: checked with the configuration, before any model loads.
+    const serve = (answerScore: unknown) => checkServeConfig({ models: { vqa: { config: 'vqa.json' } }, answerScore }, tmp);
+    expect(serve('log-likelihood').answerScore).toBe('log-likelihood');
+    expect(serve(undefined).answerScore).toBeUndefined();
+    expect(() => serve('probability')).toThrow(expect.objectContaining({ code: 'ERR_CONFIG', message: expect.stringContaining("answerScore must be 'smoothed' or 'log-likelihood'") }));
   });
 
   it('captions with beam search and greedily, batched; greedy equals a step-by-step argmax of the decoder', async () => {

@@ -5,7 +5,7 @@
  */
 import { UniAdapterError } from '../errors';
 import type { VqaModel } from '../model/vqa-model';
-import type { AnswerScore } from '../native/ops';
+import { checkAnswerScore, type AnswerScore } from './answer-score';
 import { toNumbers } from '../tensor';
 import type { BlipTokenizer } from '../text/tokenizer';
 import { forAnswers, forQuestions, textBatchToTensors, type TextTensors } from '../text/text-batches';
@@ -53,6 +53,7 @@ export async function answerQuestions(
   options: AnswerOptions
 ): Promise<AnswerResult[]> {
   if (images.length !== questions.length) throw new UniAdapterError('ERR_ARG', `got ${images.length} images for ${questions.length} questions`);
+  if (options.score !== undefined) checkAnswerScore(options.score);
   const mode = options.mode ?? 'rank';
   if (mode !== 'rank' && mode !== 'generate') {
     throw new UniAdapterError('ERR_ARG', `mode must be 'rank' (over answerList) or 'generate', got '${String(mode)}'`);

@@ -183,11 +183,7 @@ interface VqaTrainInputs extends VqaQuestion {
   answer_weights: HostTensor;
 }
 
-/**
- * How VQA answer ranking scores its shortlist: 'smoothed' (the official code: the label-smoothed loss,
- * which charges every extra answer token about 0.1 × log(vocabulary)) or 'log-likelihood' (the summed
- * log-probability alone).
- */
+/** How VQA answer ranking scores its shortlist (lib/inference/answer-score.ts). */
 export type AnswerScore = 'smoothed' | 'log-likelihood';
 
 export interface VqaOps extends CommonOps {

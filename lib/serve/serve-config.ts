@@ -12,6 +12,7 @@
  * limits: { bodyBytes: 20000000, pixels: 40000000, timeoutMs: 30000 }
  * token: ${UNIADAPTER_TOKEN}     # or leave out: no authentication
  * textPadding: longest           # text queries padded to a batch's longest (default max-length: 35 tokens)
+ * answerScore: log-likelihood    # VQA ranking by log-probability (default smoothed: the official score)
  * ```
  */
 import { promises as fsp } from 'fs';
@@ -20,6 +21,7 @@ import * as YAML from 'yaml';
 import type { ModelConfig } from '../config/model-config';
 import { UniAdapterError } from '../errors';
 import { checkTextPadding, type TextPadding } from '../text/text-batches';
+import { checkAnswerScore, type AnswerScore } from '../inference/answer-score';
 
 export type ServedTask = 'retrieval' | 'vqa' | 'caption';
 export const SERVED_TASKS: readonly ServedTask[] = ['retrieval', 'vqa', 'caption'];
@@ -68,6 +70,8 @@ export interface ServeConfig {
   threads?: number;
   /** How text queries are padded: to 35 tokens ('max-length', the default) or to the longest of a batch ('longest'). */
   textPadding?: TextPadding;
+  /** How VQA ranking scores its shortlist: 'smoothed' (the official score, the default) or 'log-likelihood'. */
+  answerScore?: AnswerScore;
 }
 
 export const DEFAULT_BATCHING: BatchingConfig = { maxBatch: 16, maxDelayMs: 5, maxQueue: 256 };
@@ -98,9 +102,10 @@ function section<T extends object>(where: string, raw: unknown, defaults: T): T 
 export function checkServeConfig(raw: unknown, baseDir: string): ServeConfig {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UniAdapterError('ERR_CONFIG', 'the serve configuration must be a mapping');
   const r = raw as Record<string, unknown>;
-  checkKeys('serve config', r, ['models', 'galleries', 'batching', 'limits', 'token', 'protectReads', 'answerList', 'threads', 'textPadding']);
+  checkKeys('serve config', r, ['models', 'galleries', 'batching', 'limits', 'token', 'protectReads', 'answerList', 'threads', 'textPadding', 'answerScore']);
   if (r.threads !== undefined) positive('threads', r.threads, true);
   if (r.textPadding !== undefined) checkTextPadding(r.textPadding, 'ERR_CONFIG', 'textPadding');
+  if (r.answerScore !== undefined) checkAnswerScore(r.answerScore, 'ERR_CONFIG', 'answerScore');
   const resolve = (p: string) => path.resolve(baseDir, p);
   const models: ServeConfig['models'] = {};
   const m = (r.models ?? {}) as Record<string, unknown>;
@@ -140,7 +145,7 @@ export function checkServeConfig(raw: unknown, baseDir: string): ServeConfig {
   if (r.answerList !== undefined && (!Array.isArray(r.answerList) || r.answerList.length === 0 || r.answerList.some((a) => typeof a !== 'string'))) {
     throw new UniAdapterError('ERR_CONFIG', 'answerList must be a non-empty list of strings');
   }
-  return { models, galleries, batching, limits, token: r.token as string | undefined, protectReads: !!r.protectReads, answerList: r.answerList as string[] | undefined, threads: r.threads as number | undefined, textPadding: r.textPadding as TextPadding | undefined };
+  return { models, galleries, batching, limits, token: r.token as string | undefined, protectReads: !!r.protectReads, answerList: r.answerList as string[] | undefined, threads: r.threads as number | undefined, textPadding: r.textPadding as TextPadding | undefined, answerScore: r.answerScore as AnswerScore | undefined };
 }
 
 /** Reads a YAML/JSON serve configuration; `${VAR}` in it is replaced by the environment's value. */

@@ -259,7 +259,7 @@ export async function createService(config: ServeConfig, options: { log?: (line:
         session.modelFor('vqa') as VqaModel,
         items.map((i) => i.image),
         items.map((i) => i.question),
-        list ? { tokenizer: session.tokenizer, mode: 'rank', answerList: list } : { tokenizer: session.tokenizer, mode: 'generate' }
+        list ? { tokenizer: session.tokenizer, mode: 'rank', answerList: list, score: config.answerScore } : { tokenizer: session.tokenizer, mode: 'generate' }
       );
     },
     options.observer
