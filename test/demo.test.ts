@@ -13,8 +13,7 @@ import sharp from 'sharp';
 import { openDatasetFolder } from '../lib/data/dataset-folder';
 import { demoModelConfig, QUICK_PLAN } from '../lib/tools/demo/demo-plan';
 import { runDemo, type DemoReport } from '../lib/tools/demo/run-demo';
-import { DEMO_METHODS } from '../lib/tools/demo/demo-methods';
-import { stageModelConfig, type StageContext } from '../lib/tools/demo/demo-stages';
+import { backboneModelConfig } from '../lib/tools/demo/demo-stages';
 import { Gallery } from '../lib/inference/gallery';
 import { TextGallery } from '../lib/inference/text-gallery';
 import { RetrievalModel } from '../lib/model/retrieval-model';
@@ -64,8 +63,7 @@ describe('demo (quick plan)', () => {
     };
     // Zero-shot is the frozen backbone alone; the curve starts at the untrained UniAdapter model, whose
     // official initialisation is not the identity.
-    const zeroShotMethod = DEMO_METHODS.find((m) => m.id === 'zero-shot')!;
-    const backbone = recallOf(await score(undefined, stageModelConfig({ plan: QUICK_PLAN } as StageContext, 'retrieval', zeroShotMethod)));
+    const backbone = recallOf(await score(undefined, backboneModelConfig({ plan: QUICK_PLAN }, 'retrieval')));
     const initial = await score();
     const trained = await score(path.join(dir, 'retrieval', 'adapter.safetensors'));
     const before = recallOf(initial);

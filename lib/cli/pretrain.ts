@@ -51,8 +51,9 @@ export const command: Command = {
     }
     if (synthetic) {
       if (!('folder' in trainer.data)) throw new UniAdapterError('ERR_CONFIG', "'synthetic' needs data.folder: the folder the split is generated into");
-      io.stderr.write(`generating the synthetic ${trainer.task === 'vqa' ? 'VQA' : 'pretraining'} split in ${trainer.data.folder}\n`);
-      await generateSyntheticDataset(trainer.data.folder, { ...synthetic, tasks: [trainer.task === 'vqa' ? 'vqa' : 'retrieval'] });
+      const vqa = trainer.task === 'vqa';
+      io.stderr.write(`generating the synthetic ${vqa ? 'VQA' : 'pretraining'} split in ${trainer.data.folder}\n`);
+      await generateSyntheticDataset(trainer.data.folder, { ...synthetic, tasks: [vqa ? 'vqa' : 'retrieval'] });
     }
     const { code, summary } = await runTraining(trainer, values, io);
     if (code !== 0 || !summary.weights) return code;

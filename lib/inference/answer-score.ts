@@ -3,7 +3,7 @@
  * which charges every extra answer token about 0.1 × log(vocabulary)) or 'log-likelihood' (the summed
  * log-probability alone).
  */
-import { UniAdapterError } from '../errors';
+import { checkChoice } from '../check-choice';
 import type { AnswerScore } from '../native/ops';
 
 export type { AnswerScore };
@@ -12,7 +12,5 @@ export const ANSWER_SCORES: readonly AnswerScore[] = ['smoothed', 'log-likelihoo
 
 /** Throws a coded error unless `score` is one of {@link ANSWER_SCORES}. */
 export function checkAnswerScore(score: unknown, code: 'ERR_ARG' | 'ERR_CONFIG' = 'ERR_ARG', name = 'score'): void {
-  if (!ANSWER_SCORES.includes(score as AnswerScore)) {
-    throw new UniAdapterError(code, `${name} must be ${ANSWER_SCORES.map((s) => `'${s}'`).join(' or ')}, got '${String(score)}'`);
-  }
+  checkChoice(score, ANSWER_SCORES, name, code);
 }

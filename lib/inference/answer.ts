@@ -85,7 +85,7 @@ export async function answerQuestions(
   }
   const r = await model.rank(
     { pixels, questionIds: q.inputIds, questionMask: q.attentionMask, answerListIds: a.inputIds, answerListMask: a.attentionMask },
-    { k: Math.min(options.k ?? 128, list.length), ...(options.score !== undefined ? { score: options.score } : {}) }
+    { k: Math.min(options.k ?? 128, list.length), score: options.score }
   );
   const best = toNumbers(r.best);
   const topk = toNumbers(r.topkIds);

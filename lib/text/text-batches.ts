@@ -10,6 +10,7 @@
  * | forCaptionTraining   | longest            | 40         | [DEC] |
  * | captionPrompt        | none               | none       | [DEC], final [SEP] removed |
  */
+import { checkChoice } from '../check-choice';
 import { UniAdapterError } from '../errors';
 import { int64, type HostTensor } from '../tensor';
 import type { BlipTokenizer, EncodeBatchOptions, TextBatch } from './tokenizer';
@@ -61,9 +62,7 @@ export function encodeBatchTensors(
 
 /** Throws ERR_ARG unless `padding` is one of {@link TEXT_PADDINGS}. */
 export function checkTextPadding(padding: unknown, code: 'ERR_ARG' | 'ERR_CONFIG' = 'ERR_ARG', name = 'padding'): void {
-  if (!TEXT_PADDINGS.includes(padding as TextPadding)) {
-    throw new UniAdapterError(code, `${name} must be ${TEXT_PADDINGS.map((p) => `'${p}'`).join(' or ')}, got '${String(padding)}'`);
-  }
+  checkChoice(padding, TEXT_PADDINGS, name, code);
 }
 
 function withFirstToken(batch: TextBatch, id: number): TextBatch {

@@ -13,8 +13,7 @@ import { manifestPathOf, readVerifiedManifest } from '../../weights/pretrained-m
 import { blasKind, recommendedThreads, runtimeReport, setThreads } from '../../native/runtime-info';
 import { generateSyntheticDataset } from '../synthetic';
 import type { DemoPlan } from './demo-plan';
-import { DEMO_METHOD } from './demo-methods';
-import { stageModelConfig, type StageContext } from './demo-stages';
+import { backboneModelConfig } from './demo-stages';
 import { createProgress } from '../../cli/progress';
 
 export interface DemoMachine {
@@ -62,7 +61,6 @@ export interface NamedBackbone {
  * BLIP-base with `checkpoint`): every backbone tensor present, of its shape.
  */
 export async function namedBackbone(file: string, flag: string, plan: DemoPlan, checkpoint?: string): Promise<NamedBackbone> {
-  const config = stageModelConfig({ plan, checkpoint } as StageContext, 'vqa', DEMO_METHOD);
   const weights = path.resolve(file);
   if (!fs.existsSync(weights) || !fs.statSync(weights).isFile()) {
     throw new UniAdapterError('ERR_ARG', `${flag}: no checkpoint at ${weights} (for the embedded model, make one with: uniadapter pretrain --config configs/pretrain-demo-vqa.yaml)`);
@@ -76,7 +74,7 @@ export async function namedBackbone(file: string, flag: string, plan: DemoPlan, 
     }
     named = { weights, sha256: verified.manifest.sha256, command: verified.manifest.command };
   }
-  await using model = await VqaModel.create({ ...config, petl: { method: 'none' } });
+  await using model = await VqaModel.create(backboneModelConfig({ plan, checkpoint }, 'vqa'));
   const report = await loadWeights(model, weights, { strict: false });
   if (report.missing.length > 0 || report.mismatched.length > 0) {
     const what = [...report.mismatched, ...report.missing.map((n) => `${n} missing`)];

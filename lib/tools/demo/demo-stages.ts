@@ -120,7 +120,7 @@ function backboneOf(ctx: StageContext, task: Task): string {
 }
 
 /** The model configuration of a stage: the demo's small BLIP (or BLIP-base) with the method's PETL settings. */
-export function stageModelConfig(ctx: StageContext, task: Task, method: DemoMethod): ModelConfig {
+export function stageModelConfig(ctx: Pick<StageContext, 'plan' | 'checkpoint'>, task: Task, method: DemoMethod): ModelConfig {
   const base = ctx.checkpoint ? checkpointModelConfig(task, ctx.plan) : demoModelConfig(task, ctx.plan);
   const petl = { ...base.petl, ...method.petl };
   if (petl.method !== 'uniadapter') delete petl.init;
@@ -201,9 +201,14 @@ async function train(
   return summaryOf(summary);
 }
 
+/** The configuration of a stage's backbone alone: the frozen pretrained model without any method's modules. */
+export function backboneModelConfig(ctx: Pick<StageContext, 'plan' | 'checkpoint'>, task: Task): ModelConfig {
+  return stageModelConfig(ctx, task, ZERO_SHOT_METHOD);
+}
+
 /** The stage's backbone alone: the frozen pretrained model without the method's modules (the comparison's zero-shot row). */
 async function onBackbone<M, T>(ctx: StageContext, task: 'retrieval' | 'vqa' | 'caption', f: (model: M) => Promise<T>): Promise<T> {
-  const config = stageModelConfig(ctx, task, ZERO_SHOT_METHOD);
+  const config = backboneModelConfig(ctx, task);
   await using session = await ModelSession.open({ config, weights: backboneOf(ctx, task), tokenizer: ctx.tok });
   return await f(session.modelFor(task) as M);
 }

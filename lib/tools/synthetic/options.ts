@@ -5,6 +5,7 @@
  * The demo asks for 48-pixel images instead (lib/tools/demo/demo-plan.ts), whose 3×3 patches of 16
  * pixels line up with the scenes' grid of cells.
  */
+import { checkChoice } from '../../check-choice';
 import { UniAdapterError } from '../../errors';
 import { MAX_CAPTIONS } from './captions';
 import { RETRIEVAL_WORDINGS, type RetrievalWording } from './catalogue';
@@ -139,10 +140,8 @@ function questionTypes(value: unknown): string[] {
 
 function wording(value: unknown): RetrievalWording {
   if (value === undefined) return 'scene';
-  if (!RETRIEVAL_WORDINGS.includes(value as RetrievalWording)) {
-    throw new UniAdapterError('ERR_ARG', `retrievalWording must be ${RETRIEVAL_WORDINGS.map((w) => `'${w}'`).join(' or ')}, got ${JSON.stringify(value)}`);
-  }
-  return value as RetrievalWording;
+  checkChoice(value, RETRIEVAL_WORDINGS, 'retrievalWording');
+  return value;
 }
 
 /**
