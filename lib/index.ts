@@ -34,7 +34,8 @@ export type { StepOptions, StepStats } from './model/step-options';
 export type { ParameterInfo, ParameterEntry, ParameterCounts } from './model/parameter-info';
 
 export { loadWeights, type LoadWeightsOptions, type LoadReport } from './weights/load-weights';
-export { saveWeights, TIED_METADATA_KEY, type SaveWeightsOptions, type SaveWeightsResult, type WeightsDType } from './weights/save-weights';
+export { BASE_METADATA_KEY, TIED_METADATA_KEY, type BaseReference } from './weights/checkpoint-view';
+export { saveWeights, type SaveWeightsOptions, type SaveWeightsResult, type WeightsDType } from './weights/save-weights';
 export { embeddedModel, EMBEDDED_MANIFEST } from './weights/embedded-model';
 export { readVerifiedManifest, sha256File, PRETRAINED_MANIFEST_FORMAT, type PretrainedManifest } from './weights/pretrained-manifest';
 export { openCheckpoint } from './io/checkpoint';

@@ -17,6 +17,7 @@ import { UniAdapterError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
 import { generateSyntheticDataset } from '../tools/synthetic';
 import type { SyntheticDatasetOptions } from '../tools/synthetic/options';
+import { baseReferenceFor } from '../weights/checkpoint-view';
 import { manifestPathOf, PRETRAINED_MANIFEST_FORMAT, sha256File, type PretrainedManifest } from '../weights/pretrained-manifest';
 import { validateTrainerConfig, writesWholeModel, type TrainerConfig } from '../train/trainer-config';
 import { parseCommandArgs, type Command } from './command';
@@ -65,6 +66,7 @@ export const command: Command = {
       weights: path.basename(summary.weights),
       sha256: await sha256File(summary.weights),
       bytes: fs.statSync(summary.weights).size,
+      ...(trainer.export?.base ? { base: await baseReferenceFor(summary.weights, trainer.export.base) } : {}),
       command: `uniadapter pretrain --config ${path.relative(process.cwd(), path.resolve(values.config as string))}`,
       seed: trainer.seed ?? 42,
       steps: summary.steps,

@@ -36,6 +36,7 @@ export function readTrainConfig(file: string): TrainerConfig {
   if (raw.outputDir) raw.outputDir = rel(raw.outputDir);
   if (raw.resume && raw.resume !== 'latest') raw.resume = rel(raw.resume);
   if (raw.export?.path) raw.export.path = rel(raw.export.path);
+  if (raw.export?.base) raw.export.base = rel(raw.export.base);
   if (raw.data?.folder) raw.data.folder = rel(raw.data.folder);
   if (raw.data?.mediaRoot) raw.data.mediaRoot = rel(raw.data.mediaRoot);
   if (raw.data?.annotations) {

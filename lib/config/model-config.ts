@@ -66,6 +66,12 @@ export interface PetlConfig {
   loraRank?: number;
   loraAlpha?: number;
   prefixLength?: number;
+  /**
+   * Regular expressions (searched in BLIP's parameter names): a parameter one matches stays frozen under
+   * any method, e.g. `['word_embeddings']` for a full fine-tuning that keeps the vocabulary's vectors,
+   * so that its checkpoint can be written as a difference from its base (saveWeights `base`).
+   */
+  freeze?: string[];
 }
 
 export interface TokenIds {

@@ -12,7 +12,7 @@ export { isVideoTask, modelTask, type ModelChoice, type TrainTask } from '../con
 export type { DataChoice } from '../data/data-choice';
 
 /** What a pretraining run writes when it ends: a BLIP checkpoint, with saveWeights' options. */
-export interface WeightsExport extends Pick<SaveWeightsOptions, 'dtype' | 'momentum' | 'tied'> {
+export interface WeightsExport extends Pick<SaveWeightsOptions, 'dtype' | 'momentum' | 'tied' | 'base'> {
   /** Default: outputDir/model.safetensors. */
   path?: string;
 }
@@ -146,11 +146,12 @@ export function validateTrainerConfig(c: TrainerConfig): void {
 }
 
 function validateExport(e: WeightsExport): void {
-  const known = ['path', 'dtype', 'momentum', 'tied'];
+  const known = ['path', 'dtype', 'momentum', 'tied', 'base'];
   if (!e || typeof e !== 'object' || Array.isArray(e)) throw new UniAdapterError('ERR_CONFIG', `export must be a mapping of ${known.join(', ')}`);
   for (const k of Object.keys(e)) if (!known.includes(k)) throw new UniAdapterError('ERR_CONFIG', `export: unknown key '${k}' (known: ${known.join(', ')})`);
   if (e.path !== undefined && (typeof e.path !== 'string' || !e.path)) throw new UniAdapterError('ERR_CONFIG', 'export.path must be a non-empty path');
   if (e.dtype !== undefined && !WEIGHTS_DTYPES.includes(e.dtype)) throw new UniAdapterError('ERR_CONFIG', `export.dtype must be one of ${WEIGHTS_DTYPES.join(', ')}, got '${String(e.dtype)}'`);
   if (e.momentum !== undefined && typeof e.momentum !== 'boolean') throw new UniAdapterError('ERR_CONFIG', 'export.momentum must be true or false');
   if (e.tied !== undefined && e.tied !== 'duplicate' && e.tied !== 'once') throw new UniAdapterError('ERR_CONFIG', `export.tied must be 'duplicate' or 'once', got '${String(e.tied)}'`);
+  if (e.base !== undefined && (typeof e.base !== 'string' || !e.base)) throw new UniAdapterError('ERR_CONFIG', 'export.base must be the path of the checkpoint the export is a difference from');
 }

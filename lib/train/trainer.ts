@@ -327,7 +327,7 @@ export class Trainer extends EventEmitter {
       if (isMain && status !== 'aborted') {
         if (model.task === 'pretrain' || c.export) {
           weights = c.export?.path ?? path.join(c.outputDir, 'model.safetensors');
-          weightsBytes = (await saveWeights(model, weights, { dtype: c.export?.dtype, momentum: c.export?.momentum, tied: c.export?.tied })).bytes;
+          weightsBytes = (await saveWeights(model, weights, { dtype: c.export?.dtype, momentum: c.export?.momentum, tied: c.export?.tied, base: c.export?.base })).bytes;
         } else {
           adapter = path.join(c.outputDir, 'adapter.safetensors');
           adapterBytes = (await saveAdapter(model, adapter, { step: progress.step })).bytes;

@@ -11,7 +11,7 @@ import type { CheckpointReader } from '../io/checkpoint-reader';
 import type { BlipModel } from '../model/blip-model';
 import { emptyTensorMap, type HostTensor, type TensorMap } from '../tensor';
 import { canonicalName, detectNaming, toOriginalName } from './key-map';
-import { TIED_METADATA_KEY } from './save-weights';
+import { checkpointView } from './checkpoint-view';
 
 export interface LoadWeightsOptions {
   /** Fail on missing parameters, unexpected tensors and shape mismatches (default false, as BLIP). */
@@ -52,11 +52,19 @@ function bytesOf(t: HostTensor): number {
 }
 
 export async function loadWeights(model: BlipModel, source: string | CheckpointReader, options: LoadWeightsOptions = {}): Promise<LoadReport> {
-  const reader = typeof source === 'string' ? await openCheckpoint(source) : source;
+  const owned = typeof source === 'string';
+  const file = owned ? await openCheckpoint(source) : source;
+  let reader: CheckpointReader;
+  try {
+    reader = await checkpointView(file, owned);
+  } catch (e) {
+    if (owned) await file.close();
+    throw e;
+  }
   try {
     return await loadFromReader(model, reader, options);
   } finally {
-    if (typeof source === 'string') await reader.close();
+    await reader.close();
   }
 }
 
@@ -94,7 +102,6 @@ async function loadFromReader(model: BlipModel, reader: CheckpointReader, option
     }
     plan.set(name, key);
   }
-  aliasesSkipped += planTiedAliases(reader, plan, new Set(names));
 
   const report: LoadReport = {
     file,
@@ -189,33 +196,6 @@ async function loadFromReader(model: BlipModel, reader: CheckpointReader, option
   if (options.strict) failIfStrictProblems(file, report);
   await model.finishLoad(report.loaded);
   return report;
-}
-
-/**
- * A file written by saveWeights with `tied: 'once'` stores a tied tensor under its first name only and
- * lists the other names in its header: each listed name the file lacks is read from the stored one.
- * Returns how many listed names were folded onto another alias instead.
- */
-function planTiedAliases(reader: CheckpointReader, plan: Map<string, string>, fileKeys: Set<string>): number {
-  const text = reader.metadata[TIED_METADATA_KEY];
-  if (text === undefined) return 0;
-  let map: unknown;
-  try {
-    map = JSON.parse(text);
-  } catch {
-    map = undefined;
-  }
-  if (!map || typeof map !== 'object' || Array.isArray(map) || Object.values(map).some((v) => typeof v !== 'string')) {
-    throw new UniAdapterError('ERR_WEIGHTS', `${reader.path}: header entry '${TIED_METADATA_KEY}' must be a JSON object of tensor name to stored name`);
-  }
-  let folded = 0;
-  for (const [aliasName, stored] of Object.entries(map as Record<string, string>)) {
-    if (!fileKeys.has(stored)) throw new UniAdapterError('ERR_WEIGHTS', `${reader.path}: '${aliasName}' is tied to '${stored}', which the file does not hold`);
-    const { name, alias } = canonicalName(aliasName);
-    if (alias) folded++;
-    else if (!plan.has(name)) plan.set(name, stored);
-  }
-  return folded;
 }
 
 /** ERR_WEIGHTS listing (the first of) every missing, unexpected and mismatched tensor, if there is any. */

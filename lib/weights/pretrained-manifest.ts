@@ -8,6 +8,7 @@ import * as path from 'path';
 import { UniAdapterError } from '../errors';
 import type { SyntheticDatasetOptions } from '../tools/synthetic/options';
 import type { TrainerConfig } from '../train/trainer-config';
+import type { BaseReference } from './checkpoint-view';
 
 export const PRETRAINED_MANIFEST_FORMAT = 'uniadapter-pretrained/1';
 
@@ -17,6 +18,8 @@ export interface PretrainedManifest {
   weights: string;
   sha256: string;
   bytes: number;
+  /** For a file written as a difference from another checkpoint: that base (as its header names it). */
+  base?: BaseReference;
   command: string;
   seed: number;
   steps: number;

@@ -1,6 +1,7 @@
 #include "uniadapter/runtime/config.h"
 
 #include <algorithm>
+#include <regex>
 
 #include "uniadapter/runtime/error.h"
 
@@ -113,6 +114,14 @@ PetlConfig petl_from(const Options& o, const std::string& task) {
   p.lora_rank = o.get_int("loraRank", p.lora_rank);
   p.lora_alpha = o.get_double("loraAlpha", p.lora_alpha);
   p.prefix_length = o.get_int("prefixLength", p.prefix_length);
+  p.freeze = o.get_strings("freeze", {});
+  for (const auto& pattern : p.freeze) {
+    try {
+      std::regex compiled(pattern);
+    } catch (const std::regex_error& e) {
+      fail(kErrConfig, "petl.freeze: '" + pattern + "' is not a regular expression (" + e.what() + ")");
+    }
+  }
   check(p.bottleneck > 0 && p.kv_bottleneck > 0 && p.lora_rank > 0 && p.prefix_length > 0, kErrConfig,
         "bottleneck, kvBottleneck, loraRank and prefixLength must be positive");
   return p;
@@ -196,6 +205,7 @@ void put_petl(Options& o, const TaskConfig& c) {
   o.set("petl.loraRank", p.lora_rank);
   o.set("petl.loraAlpha", p.lora_alpha);
   o.set("petl.prefixLength", p.prefix_length);
+  o.set("petl.freeze", p.freeze);
 }
 
 // Every key a configuration may hold: the keys of the resolved default configuration.

@@ -66,6 +66,9 @@ struct PetlConfig {
   int64_t lora_rank = 8;
   double lora_alpha = 16.0;
   int64_t prefix_length = 30;
+  // Regular expressions (ECMAScript, searched in the name): a parameter one of them matches stays
+  // frozen under any method, e.g. a full fine-tuning that keeps the word embeddings as they were.
+  std::vector<std::string> freeze;
 
   bool uses_uniadapter() const { return method == Method::UniAdapter; }
   bool layer_enabled(int64_t index0, int64_t num_layers) const;

@@ -35,9 +35,18 @@ bool TaskModel::trainable_by_rule(const std::string& name) const {
 void TaskModel::compute_trainable() {
   trainable_names_.clear();
   trainable_.clear();
+  // petl.freeze holds a tensor if any of its names matches, so a tied tensor is frozen under all of them.
+  std::vector<std::regex> freeze;
+  for (const auto& pattern : cfg_.petl.freeze) freeze.emplace_back(pattern);
+  std::set<const void*> frozen;
+  for (auto& kv : root_->named_parameters()) {
+    for (const auto& re : freeze) {
+      if (std::regex_search(kv.key(), re)) frozen.insert(kv.value().unsafeGetTensorImpl());
+    }
+  }
   std::set<const void*> seen;  // a tensor tied under two names (pretraining) trains once
   for (auto& kv : root_->named_parameters()) {
-    const bool t = trainable_by_rule(kv.key());
+    const bool t = trainable_by_rule(kv.key()) && !frozen.count(kv.value().unsafeGetTensorImpl());
     kv.value().set_requires_grad(t);
     if (t && seen.insert(kv.value().unsafeGetTensorImpl()).second) {
       trainable_names_.push_back(kv.key());

@@ -1,0 +1,165 @@
+/**
+ * A checkpoint as loadWeights sees it: every name it provides, tied names included (a file written
+ * with `tied: 'once'` stores a tied tensor once and lists its other names in the header), over its
+ * base if it has one. A file written with saveWeights' `base` holds only the tensors that differ from
+ * another checkpoint, and its header names that base (path relative to the file, size and SHA-256):
+ * a VQA fine-tuning that keeps the word embeddings frozen is stored this way at a fraction of its size
+ * (models/demo-blip-vqa.safetensors).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { UniAdapterError } from '../errors';
+import type { CheckpointReader, TensorInfo } from '../io/checkpoint-reader';
+import { openCheckpoint } from '../io/checkpoint';
+import type { HostTensor } from '../tensor';
+import { sha256File } from './pretrained-manifest';
+
+/** Header metadata entry of a file written with saveWeights' `base`: a JSON BaseReference. */
+export const BASE_METADATA_KEY = 'uniadapter.base';
+/** Header metadata entry of a file written with `tied: 'once'`: a JSON map of tensor name to stored name. */
+export const TIED_METADATA_KEY = 'uniadapter.tied';
+/** A base may itself be based on another; a longer chain is taken for a loop. */
+const MAX_CHAIN = 8;
+
+export interface BaseReference {
+  /** The base checkpoint, relative to the directory of the file that names it. */
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** The reference to `base` that a file written at `file` stores. */
+export async function baseReferenceFor(file: string, base: string): Promise<BaseReference> {
+  if (!fs.existsSync(base) || !fs.statSync(base).isFile()) throw new UniAdapterError('ERR_ARG', `base: no checkpoint at ${base}`);
+  const relative = path.relative(path.dirname(path.resolve(file)), path.resolve(base)).split(path.sep).join('/');
+  return { file: relative, bytes: fs.statSync(base).size, sha256: await sha256File(base) };
+}
+
+/** The base a reader's header names, or undefined. */
+export function baseReferenceOf(reader: CheckpointReader): BaseReference | undefined {
+  const text = reader.metadata[BASE_METADATA_KEY];
+  if (text === undefined) return undefined;
+  let ref: unknown;
+  try {
+    ref = JSON.parse(text);
+  } catch {
+    ref = undefined;
+  }
+  const r = ref as Partial<BaseReference> | undefined;
+  if (!r || typeof r !== 'object' || typeof r.file !== 'string' || !r.file || typeof r.sha256 !== 'string' || typeof r.bytes !== 'number') {
+    throw new UniAdapterError('ERR_WEIGHTS', `${reader.path}: header entry '${BASE_METADATA_KEY}' must be a JSON object with file, bytes and sha256`);
+  }
+  return r as BaseReference;
+}
+
+/** Every tensor name a reader provides, tied names included, with the key it is stored under. */
+function storedKeys(reader: CheckpointReader): Map<string, string> {
+  const keys = new Map(reader.names().map((n) => [n, n]));
+  const text = reader.metadata[TIED_METADATA_KEY];
+  if (text === undefined) return keys;
+  let map: unknown;
+  try {
+    map = JSON.parse(text);
+  } catch {
+    map = undefined;
+  }
+  if (!map || typeof map !== 'object' || Array.isArray(map) || Object.values(map).some((v) => typeof v !== 'string')) {
+    throw new UniAdapterError('ERR_WEIGHTS', `${reader.path}: header entry '${TIED_METADATA_KEY}' must be a JSON object of tensor name to stored name`);
+  }
+  for (const [name, stored] of Object.entries(map as Record<string, string>)) {
+    if (!keys.has(stored)) throw new UniAdapterError('ERR_WEIGHTS', `${reader.path}: '${name}' is tied to '${stored}', which the file does not hold`);
+    if (!keys.has(name)) keys.set(name, stored);
+  }
+  return keys;
+}
+
+/** A file over its bases: the file's tensors win; tied names are resolved within the file that holds them. */
+class LayeredCheckpoint implements CheckpointReader {
+  readonly metadata: Record<string, string>;
+  private readonly sources = new Map<string, { reader: CheckpointReader; key: string }>();
+
+  constructor(
+    private readonly layers: CheckpointReader[],
+    private readonly closesTop: boolean
+  ) {
+    const top = layers[layers.length - 1];
+    this.metadata = Object.fromEntries(Object.entries(top.metadata).filter(([k]) => k !== BASE_METADATA_KEY && k !== TIED_METADATA_KEY));
+    for (const reader of layers) for (const [name, key] of storedKeys(reader)) this.sources.set(name, { reader, key });
+  }
+
+  get path(): string {
+    return this.layers[this.layers.length - 1].path;
+  }
+
+  get format(): CheckpointReader['format'] {
+    return this.layers[this.layers.length - 1].format;
+  }
+
+  names(): string[] {
+    return [...this.sources.keys()];
+  }
+
+  private source(name: string): { reader: CheckpointReader; key: string } {
+    const s = this.sources.get(name);
+    if (!s) throw new UniAdapterError('ERR_WEIGHTS', `${this.path}: no tensor '${name}' in the file or its base`);
+    return s;
+  }
+
+  info(name: string): TensorInfo {
+    const s = this.source(name);
+    return s.reader.info(s.key);
+  }
+
+  read(name: string): Promise<HostTensor> {
+    const s = this.source(name);
+    return s.reader.read(s.key);
+  }
+
+  async close(): Promise<void> {
+    const top = this.layers[this.layers.length - 1];
+    for (const r of this.layers) if (r !== top || this.closesTop) await r.close();
+  }
+}
+
+/**
+ * The view of `reader` to load from: its tensors under all their names, and, when its header names a
+ * base, the base's (checked against the size and SHA-256 recorded) under them. Closing the view closes
+ * every file it opened, and `reader` too when `owned`.
+ *
+ * @throws UniAdapterError ERR_WEIGHTS when a base is missing, differs from the one recorded, or the chain loops
+ */
+export async function checkpointView(reader: CheckpointReader, owned: boolean): Promise<CheckpointReader> {
+  const layers: CheckpointReader[] = [reader];
+  const seen = new Set([path.resolve(reader.path)]);
+  try {
+    for (let ref = baseReferenceOf(reader), from = reader.path; ref !== undefined; ) {
+      const file = path.resolve(path.dirname(from), ref.file);
+      if (seen.has(file) || seen.size > MAX_CHAIN) throw new UniAdapterError('ERR_WEIGHTS', `${from}: its chain of bases loops or is longer than ${MAX_CHAIN} (at ${file})`);
+      seen.add(file);
+      await checkBase(from, file, ref);
+      const base = await openCheckpoint(file);
+      layers.unshift(base);
+      from = file;
+      ref = baseReferenceOf(base);
+    }
+  } catch (e) {
+    for (const r of layers) if (r !== reader) await r.close();
+    throw e;
+  }
+  return new LayeredCheckpoint(layers, owned);
+}
+
+async function checkBase(from: string, file: string, ref: BaseReference): Promise<void> {
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    throw new UniAdapterError('ERR_WEIGHTS', `${from} holds only what differs from ${ref.file}, which is not at ${file}; put the base beside it`);
+  }
+  const size = fs.statSync(file).size;
+  const sum = size === ref.bytes ? await sha256File(file) : '';
+  if (sum !== ref.sha256) {
+    throw new UniAdapterError(
+      'ERR_WEIGHTS',
+      `${from} holds only what differs from its base, and ${file} is not that base (${size} bytes, sha256 ${sum || 'not computed'}; ` +
+        `recorded: ${ref.bytes} bytes, ${ref.sha256})`
+    );
+  }
+}
