@@ -8,11 +8,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { ModelConfig } from '../lib/config/model-config';
-import { SafetensorsFile } from '../lib/io/safetensors';
+import { SafetensorsFile, writeSafetensors } from '../lib/io/safetensors';
 import { PretrainModel } from '../lib/model/pretrain-model';
 import { VqaModel } from '../lib/model/vqa-model';
 import { float32, int64, toNumbers, type HostTensor } from '../lib/tensor';
-import { BASE_METADATA_KEY } from '../lib/weights/checkpoint-view';
+import { BASE_METADATA_KEY, TIED_METADATA_KEY } from '../lib/weights/checkpoint-view';
 import { loadWeights } from '../lib/weights/load-weights';
 import { saveWeights } from '../lib/weights/save-weights';
 import { expectUniAdapterError } from './helpers/expect-error';
@@ -143,5 +143,21 @@ describe('saveWeights with a base', () => {
     await expectUniAdapterError(saveWeights(model, path.join(dir, 'none.safetensors'), { dtype: 'float16', base: full }), 'ERR_STATE', 'every tensor equals the base');
     expect(fs.existsSync(path.join(dir, 'none.safetensors'))).toBe(false);
     await expectUniAdapterError(saveWeights(model, path.join(dir, 'x.safetensors'), { base: path.join(dir, 'absent.safetensors') }), 'ERR_ARG', 'no checkpoint at');
+  });
+
+  it('refuses a header whose base or tied-name entry is malformed, naming the entry', async () => {
+    await using model = await VqaModel.create(vqaConfig(6));
+    const t = float32([1, 2], [2]);
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ [BASE_METADATA_KEY]: '{"file": 3}' }, `header entry '${BASE_METADATA_KEY}' must be a JSON object with file, bytes and sha256`],
+      [{ [BASE_METADATA_KEY]: 'not json' }, `header entry '${BASE_METADATA_KEY}' must be`],
+      [{ [TIED_METADATA_KEY]: '["a"]' }, `header entry '${TIED_METADATA_KEY}' must be a JSON object of tensor name to stored name`],
+      [{ [TIED_METADATA_KEY]: '{"text_encoder.pooler.dense.bias": "absent"}' }, "'text_encoder.pooler.dense.bias' is tied to 'absent', which the file does not hold"],
+    ];
+    for (const [i, [metadata, message]] of cases.entries()) {
+      const file = path.join(dir, `bad-header-${i}.safetensors`);
+      await writeSafetensors(file, { 'text_encoder.pooler.dense.bias': t }, metadata);
+      await expectUniAdapterError(loadWeights(model, file), 'ERR_WEIGHTS', message);
+    }
   });
 });

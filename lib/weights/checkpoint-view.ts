@@ -35,38 +35,43 @@ export async function baseReferenceFor(file: string, base: string): Promise<Base
   return { file: relative, bytes: fs.statSync(base).size, sha256: await sha256File(base) };
 }
 
+/**
+ * The JSON value of a header metadata entry (undefined when absent), checked by `valid`.
+ *
+ * @throws UniAdapterError ERR_WEIGHTS saying what the entry must be
+ */
+function headerEntry<T>(reader: CheckpointReader, key: string, valid: (v: unknown) => v is T, what: string): T | undefined {
+  const text = reader.metadata[key];
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (!valid(value)) throw new UniAdapterError('ERR_WEIGHTS', `${reader.path}: header entry '${key}' must be ${what}`);
+  return value;
+}
+
+function isBaseReference(v: unknown): v is BaseReference {
+  const r = v as Partial<BaseReference> | null;
+  return !!r && typeof r === 'object' && typeof r.file === 'string' && !!r.file && typeof r.sha256 === 'string' && typeof r.bytes === 'number';
+}
+
+function isNameMap(v: unknown): v is Record<string, string> {
+  return !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
 /** The base a reader's header names, or undefined. */
 export function baseReferenceOf(reader: CheckpointReader): BaseReference | undefined {
-  const text = reader.metadata[BASE_METADATA_KEY];
-  if (text === undefined) return undefined;
-  let ref: unknown;
-  try {
-    ref = JSON.parse(text);
-  } catch {
-    ref = undefined;
-  }
-  const r = ref as Partial<BaseReference> | undefined;
-  if (!r || typeof r !== 'object' || typeof r.file !== 'string' || !r.file || typeof r.sha256 !== 'string' || typeof r.bytes !== 'number') {
-    throw new UniAdapterError('ERR_WEIGHTS', `${reader.path}: header entry '${BASE_METADATA_KEY}' must be a JSON object with file, bytes and sha256`);
-  }
-  return r as BaseReference;
+  return headerEntry(reader, BASE_METADATA_KEY, isBaseReference, 'a JSON object with file, bytes and sha256');
 }
 
 /** Every tensor name a reader provides, tied names included, with the key it is stored under. */
 function storedKeys(reader: CheckpointReader): Map<string, string> {
   const keys = new Map(reader.names().map((n) => [n, n]));
-  const text = reader.metadata[TIED_METADATA_KEY];
-  if (text === undefined) return keys;
-  let map: unknown;
-  try {
-    map = JSON.parse(text);
-  } catch {
-    map = undefined;
-  }
-  if (!map || typeof map !== 'object' || Array.isArray(map) || Object.values(map).some((v) => typeof v !== 'string')) {
-    throw new UniAdapterError('ERR_WEIGHTS', `${reader.path}: header entry '${TIED_METADATA_KEY}' must be a JSON object of tensor name to stored name`);
-  }
-  for (const [name, stored] of Object.entries(map as Record<string, string>)) {
+  const tied = headerEntry(reader, TIED_METADATA_KEY, isNameMap, 'a JSON object of tensor name to stored name') ?? {};
+  for (const [name, stored] of Object.entries(tied)) {
     if (!keys.has(stored)) throw new UniAdapterError('ERR_WEIGHTS', `${reader.path}: '${name}' is tied to '${stored}', which the file does not hold`);
     if (!keys.has(name)) keys.set(name, stored);
   }
