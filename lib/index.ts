@@ -36,7 +36,7 @@ export type { ParameterInfo, ParameterEntry, ParameterCounts } from './model/par
 export { loadWeights, type LoadWeightsOptions, type LoadReport } from './weights/load-weights';
 export { BASE_METADATA_KEY, TIED_METADATA_KEY, type BaseReference } from './weights/checkpoint-view';
 export { saveWeights, type SaveWeightsOptions, type SaveWeightsResult, type WeightsDType } from './weights/save-weights';
-export { embeddedModel, EMBEDDED_MANIFEST } from './weights/embedded-model';
+export { embeddedModel, EMBEDDED_MANIFEST, EMBEDDED_VQA_MANIFEST, type EmbeddedBackbone } from './weights/embedded-model';
 export { readVerifiedManifest, sha256File, PRETRAINED_MANIFEST_FORMAT, type PretrainedManifest } from './weights/pretrained-manifest';
 export { openCheckpoint } from './io/checkpoint';
 export type { CheckpointReader, TensorInfo } from './io/checkpoint-reader';

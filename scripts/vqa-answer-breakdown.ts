@@ -22,8 +22,9 @@
  *
  *   npx tsx scripts/vqa-answer-breakdown.ts <demo-report>/data --adapter <demo-report>/vqa/adapter.safetensors [--weights <VQA backbone>] [--split test|train] [--itm] [--questions 300] [--out breakdown.json]
  *
- * `--weights` names the backbone the adapter was trained on when it is not the embedded one (`uniadapter
- * demo --vqa-weights`); `--itm` always scores with the embedded backbone's ITM head.
+ * `--weights` names the backbone the adapter was trained on when it is not the embedded VQA backbone,
+ * which the demo adapts by default: `models/demo-blip.safetensors` for an adapter of `uniadapter demo
+ * --vqa-weights pretrained`; `--itm` always scores with the embedded pretrained backbone's ITM head.
  */
 import { parseArgs } from 'util';
 import { openDatasetFolder } from '../lib/data/dataset-folder';
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
   const test = values.split === 'train' ? evenlySpaced((await task.readTrain()).records, n) : (await task.readEval('test')).records.slice(0, n);
   const list = (await task.readAnswerList()).answers;
   const config = demoModelConfig('vqa', FULL_PLAN);
-  await using session = await ModelSession.open({ config, weights: values.weights ?? (await embeddedModel()).weights, adapter: values.adapter, tokenizer: tok });
+  await using session = await ModelSession.open({ config, weights: values.weights ?? (await embeddedModel('vqa')).weights, adapter: values.adapter, tokenizer: tok });
   const res = await answerQuestions(session.modelFor('vqa'), test.map((r) => r.image), test.map((r) => r.question), { tokenizer: tok, answerList: list, k: Math.min(16, list.length) });
   const view = await firstTokenView(session.modelFor('vqa'), test, list, tok);
   const itm: Array<number | undefined> = values.itm ? await itmScores(test, tok) : [];

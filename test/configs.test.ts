@@ -60,12 +60,13 @@ describe('configs/pretrain-demo.yaml', () => {
 });
 
 describe('configs/pretrain-demo-vqa.yaml', () => {
-  it("fine-tunes every weight of the embedded backbone's VQA model on its own split's questions, 'is there' left out, and exports it outside the package", async () => {
+  it("fine-tunes every weight but the word embeddings of the embedded backbone's VQA model on its own split's questions, 'is there' left out, and exports the difference into the package", async () => {
     const { synthetic, ...c } = readTrainConfig(path.join(dir, 'pretrain-demo-vqa.yaml')) as TrainerConfig & { synthetic?: Parameters<typeof resolveSyntheticOptions>[0] };
     expect(c.task).toBe('vqa');
     expect(c.weights).toBe(path.resolve(__dirname, '..', 'models', 'demo-blip.safetensors'));
     const m = await resolveConfig(new Trainer(c).modelConfig());
     expect(m.petl.method).toBe('full');
+    expect(m.petl.freeze).toEqual(['word_embeddings']);
     const pretrain = readTrainConfig(path.join(dir, 'pretrain-demo.yaml'));
     const p = pretrain.model.config!;
     expect([m.vision.imageSize, m.vision.width, m.vision.depth, m.text.hidden, m.text.layers]).toEqual([p.vision!.imageSize, p.vision!.width, p.vision!.depth, p.text!.hidden, p.text!.layers]);
@@ -73,7 +74,9 @@ describe('configs/pretrain-demo-vqa.yaml', () => {
     expect(s.omitQuestionTypes).toEqual(['is there']);
     expect(s.patterns).toBe(false);
     expect(s.seed).toBe((pretrain as unknown as { synthetic: { seed: number } }).synthetic.seed);
-    expect(c.export?.path).toBe(path.resolve(__dirname, '..', 'runs', 'pretrain-demo-vqa', 'demo-blip-vqa.safetensors'));
+    expect(c.export?.path).toBe(path.resolve(__dirname, '..', 'models', 'demo-blip-vqa.safetensors'));
+    expect(c.export?.base).toBe(c.weights);
+    expect(c.export).toMatchObject({ dtype: 'float16', momentum: false });
   });
 });
 

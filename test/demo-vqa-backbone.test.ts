@@ -1,7 +1,9 @@
 /**
- * `uniadapter demo --vqa-weights`: the VQA stage adapts another backbone (a VQA-fine-tuned one, as the
- * official configs adapt model_base_vqa_capfilt_large.pth) while retrieval and captioning keep the
- * embedded one; a file that is missing or does not match its manifest is refused before any work.
+ * The demo's VQA stage adapts a VQA-fine-tuned backbone, as the official configs adapt
+ * model_base_vqa_capfilt_large.pth: the embedded one by default, another with `--vqa-weights <file>`,
+ * the pretrained one with `--vqa-weights pretrained` (or a `--checkpoint` alone), while retrieval and
+ * captioning keep the pretrained one; a file that is missing or does not match its manifest is refused
+ * before any work.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -16,7 +18,7 @@ import { forAnswers } from '../lib/text/text-batches';
 import { answerScore, humanAnswers } from '../lib/tools/demo/baselines';
 import { DEMO_METHOD, DEMO_METHODS } from '../lib/tools/demo/demo-methods';
 import { demoModelConfig, QUICK_PLAN } from '../lib/tools/demo/demo-plan';
-import { generateDemoData, namedBackbone } from '../lib/tools/demo/demo-setup';
+import { generateDemoData, namedBackbone, vqaBackboneOf } from '../lib/tools/demo/demo-setup';
 import { stageModelConfig, vqaStage, type StageContext } from '../lib/tools/demo/demo-stages';
 import { openDatasetFolder } from '../lib/data/dataset-folder';
 import { embeddedModel } from '../lib/weights/embedded-model';
@@ -84,7 +86,7 @@ it('trains and measures the VQA stage on the given backbone, zero-shot included'
 
 it('refuses a missing file, and a file that does not match the manifest beside it', async () => {
   const named = (file: string) => namedBackbone(file, '--vqa-weights', QUICK_PLAN);
-  await expectUniAdapterError(named(path.join(dir, 'nothing.safetensors')), 'ERR_ARG', '--vqa-weights: no checkpoint at', 'configs/pretrain-demo-vqa.yaml');
+  await expectUniAdapterError(named(path.join(dir, 'nothing.safetensors')), 'ERR_ARG', '--vqa-weights: no checkpoint at', "'pretrained'");
   expect(await named(vqaWeights)).toEqual({ weights: vqaWeights });
   // A file that lacks a backbone tensor does not fit the VQA model.
   const partial = path.join(dir, 'partial.safetensors');
@@ -100,4 +102,11 @@ it('refuses a missing file, and a file that does not match the manifest beside i
   fs.copyFileSync(vqaWeights, path.join(dir, 'other.safetensors'));
   fs.writeFileSync(manifestPathOf(vqaWeights), JSON.stringify({ ...manifest, weights: 'other.safetensors', sha256: createHash('sha256').update(fs.readFileSync(vqaWeights)).digest('hex') }));
   await expectUniAdapterError(named(vqaWeights), 'ERR_WEIGHTS', 'describes', 'other.safetensors');
+});
+
+it('takes the embedded VQA backbone by default, the pretrained one when asked or beside a --checkpoint alone', async () => {
+  const vqa = await embeddedModel('vqa');
+  expect(await vqaBackboneOf(undefined, QUICK_PLAN)).toEqual({ weights: vqa.weights, sha256: vqa.manifest.sha256, command: vqa.manifest.command });
+  expect(await vqaBackboneOf('pretrained', QUICK_PLAN)).toBeUndefined();
+  expect(await vqaBackboneOf(undefined, QUICK_PLAN, '/some/model_base.pth')).toBeUndefined();
 });

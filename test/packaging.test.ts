@@ -61,7 +61,8 @@ describe('pack, install, load (in a temporary copy)', () => {
     expect(files).toContain('scripts/build-config.js');
     expect(files).toEqual(expect.arrayContaining(['lib/serve/page/index.html', 'lib/serve/page/app.js'])); // the service's search page
     expect(files.some((f) => f.startsWith('test/'))).toBe(false);
-    expect(files).toEqual(expect.arrayContaining(['models/demo-blip.safetensors', 'models/demo-blip.json'])); // the embedded pretrained backbone
+    // The embedded pretrained backbone, and the VQA one that holds only its difference from it.
+    expect(files).toEqual(expect.arrayContaining(['models/demo-blip.safetensors', 'models/demo-blip.json', 'models/demo-blip-vqa.safetensors', 'models/demo-blip-vqa.json']));
     tarball = path.join(tmp, out[0].filename);
     expect(fs.existsSync(tarball)).toBe(true);
   });
@@ -82,7 +83,8 @@ describe('pack, install, load (in a temporary copy)', () => {
       "  const info = await m.parameterInfo();",
       "  await m.dispose();",
       "  const embedded = await u.embeddedModel();",
-      "  console.log(JSON.stringify({ binary: u.binarySource(), torch: r.libtorch.version, trainable: info.counts.trainable, embedded: embedded.weights, sha256: embedded.manifest.sha256 }));",
+      "  const vqa = await u.embeddedModel('vqa');",
+      "  console.log(JSON.stringify({ binary: u.binarySource(), torch: r.libtorch.version, trainable: info.counts.trainable, embedded: embedded.weights, sha256: embedded.manifest.sha256, vqa: vqa.weights, vqaBase: vqa.manifest.base }));",
       "})().catch((e) => { console.error(e); process.exit(1); });",
     ].join('\n');
     const out = JSON.parse(run(process.execPath, ['-e', script], app).trim().split('\n').pop() as string);
@@ -92,6 +94,8 @@ describe('pack, install, load (in a temporary copy)', () => {
     // The embedded backbone is installed with the package, and verified against its manifest.
     expect(out.embedded).toBe(path.join(fs.realpathSync(installed), 'models', 'demo-blip.safetensors'));
     expect(out.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(out.vqa).toBe(path.join(fs.realpathSync(installed), 'models', 'demo-blip-vqa.safetensors'));
+    expect(out.vqaBase).toMatchObject({ file: 'demo-blip.safetensors', sha256: out.sha256 });
     expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
   });
 

@@ -1,11 +1,12 @@
 /**
- * `uniadapter demo [--quick] [--compare [--methods a,b]] [--checkpoint <BLIP .pth|.safetensors>] [--vqa-weights <file>] [--report <dir>]`:
+ * `uniadapter demo [--quick] [--compare [--methods a,b]] [--checkpoint <BLIP .pth|.safetensors>] [--vqa-weights <file>|pretrained] [--report <dir>]`:
  * the main job on its embedded default (see lib/tools/demo/run-demo.ts), or with `--compare` the table
  * of PETL methods on the same tasks (lib/tools/demo/run-compare.ts). The demo exits non-zero when
  * adaptation did not beat zero-shot and the baselines on every task (its targets are reported beside
  * that); `--compare` exits non-zero when UniAdapter misses 90 % of full fine-tuning on a task.
- * `--vqa-weights` gives the VQA stage another backbone: a VQA-fine-tuned one, as the official UniAdapter
- * configs adapt (configs/pretrain-demo-vqa.yaml makes one from the embedded model).
+ * The VQA stage adapts a VQA-fine-tuned backbone, as the official UniAdapter configs do: by default the
+ * embedded one (models/demo-blip-vqa.safetensors, made by configs/pretrain-demo-vqa.yaml);
+ * `--vqa-weights <file>` names another, `--vqa-weights pretrained` adapts the pretrained backbone itself.
  */
 import { UniAdapterError } from '../errors';
 import { DEMO_METHODS, type DemoMethod } from '../tools/demo/demo-methods';
@@ -15,7 +16,7 @@ import { runDemo } from '../tools/demo/run-demo';
 import { parseCommandArgs, type Command } from './command';
 
 const usage =
-  'uniadapter demo [--quick] [--compare [--methods id,id…]] [--checkpoint <BLIP .pth|.safetensors>] [--vqa-weights <VQA-fine-tuned BLIP>] [--report <dir>] [--steps N] [--seed N]';
+  'uniadapter demo [--quick] [--compare [--methods id,id…]] [--checkpoint <BLIP .pth|.safetensors>] [--vqa-weights <VQA-fine-tuned BLIP>|pretrained] [--report <dir>] [--steps N] [--seed N]';
 
 function methodList(value: string | undefined): Array<DemoMethod['id']> | undefined {
   if (value === undefined) return undefined;

@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { UniAdapterError } from '../../errors';
 import { VqaModel } from '../../model/vqa-model';
+import { embeddedModel } from '../../weights/embedded-model';
 import { loadWeights } from '../../weights/load-weights';
 import { manifestPathOf, readVerifiedManifest } from '../../weights/pretrained-manifest';
 import { blasKind, recommendedThreads, runtimeReport, setThreads } from '../../native/runtime-info';
@@ -63,7 +64,7 @@ export interface NamedBackbone {
 export async function namedBackbone(file: string, flag: string, plan: DemoPlan, checkpoint?: string): Promise<NamedBackbone> {
   const weights = path.resolve(file);
   if (!fs.existsSync(weights) || !fs.statSync(weights).isFile()) {
-    throw new UniAdapterError('ERR_ARG', `${flag}: no checkpoint at ${weights} (for the embedded model, make one with: uniadapter pretrain --config configs/pretrain-demo-vqa.yaml)`);
+    throw new UniAdapterError('ERR_ARG', `${flag}: no checkpoint at ${weights} (leave --vqa-weights out for the embedded VQA backbone, or give 'pretrained' to adapt the pretrained one)`);
   }
   let named: NamedBackbone = { weights };
   const manifest = manifestPathOf(weights);
@@ -81,6 +82,22 @@ export async function namedBackbone(file: string, flag: string, plan: DemoPlan, 
     throw new UniAdapterError('ERR_ARG', `${flag}: ${weights} does not fit the VQA model (${what.length} tensors, e.g. ${what.slice(0, 3).join(', ')})`);
   }
   return named;
+}
+
+/** `--vqa-weights pretrained`: the VQA stage adapts the pretrained backbone itself, as the other stages. */
+export const PRETRAINED_VQA_BACKBONE = 'pretrained';
+
+/**
+ * The backbone the VQA stage adapts when it is not the pretrained one: the file named by
+ * `--vqa-weights`, or by default (embedded model, no `--checkpoint`) the embedded VQA-fine-tuned BLIP,
+ * as the official configs adapt model_base_vqa_capfilt_large.pth. Undefined means the pretrained
+ * backbone: with `--vqa-weights pretrained`, or with a `--checkpoint` and no `--vqa-weights`.
+ */
+export async function vqaBackboneOf(vqaWeights: string | undefined, plan: DemoPlan, checkpoint?: string): Promise<NamedBackbone | undefined> {
+  if (vqaWeights === PRETRAINED_VQA_BACKBONE) return undefined;
+  if (vqaWeights !== undefined) return namedBackbone(vqaWeights, '--vqa-weights', plan, checkpoint);
+  if (checkpoint) return undefined;
+  return namedBackbone((await embeddedModel('vqa')).weights, 'the embedded VQA backbone', plan);
 }
 
 /** The machine the figures were measured on. */

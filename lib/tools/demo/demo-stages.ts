@@ -33,8 +33,8 @@ export interface StageContext {
   /** A real BLIP checkpoint instead of the embedded model (`--checkpoint`): BLIP-base configurations. */
   checkpoint?: string;
   /**
-   * The VQA stage's backbone, when it is not `weights` (`--vqa-weights`): a VQA-fine-tuned BLIP, as the
-   * official UniAdapter configs adapt model_base_vqa_capfilt_large.pth (configs/pretrain-demo-vqa.yaml).
+   * The VQA stage's backbone, when it is not `weights`: a VQA-fine-tuned BLIP, as the official UniAdapter
+   * configs adapt model_base_vqa_capfilt_large.pth (the embedded one, or `--vqa-weights`).
    */
   vqaWeights?: string;
   data: string;

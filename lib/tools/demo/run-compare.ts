@@ -14,13 +14,13 @@ import { DEMO_METHODS, type DemoMethod } from './demo-methods';
 import type { DemoPlan } from './demo-plan';
 import { captionStage, retrievalStage, vqaStage, type StageContext } from './demo-stages';
 import { writeReportPage } from './report-page';
-import { demoMachine, generateDemoData, namedBackbone, type DemoMachine, type NamedBackbone } from './demo-setup';
+import { demoMachine, generateDemoData, vqaBackboneOf, type DemoMachine, type NamedBackbone } from './demo-setup';
 
 export interface CompareOptions {
   plan: DemoPlan;
   reportDir: string;
   checkpoint?: string;
-  /** The VQA column's backbone instead (a VQA-fine-tuned BLIP; see StageContext.vqaWeights). */
+  /** The VQA stage's backbone: a VQA-fine-tuned BLIP's file, or 'pretrained'; by default the embedded VQA backbone (see vqaBackboneOf). */
   vqaWeights?: string;
   /** Row ids to run (default: every row). */
   methods?: ReadonlyArray<DemoMethod['id']>;
@@ -70,7 +70,7 @@ export async function runCompare(options: CompareOptions): Promise<CompareReport
   const log = options.log ?? (() => {});
   const dir = path.join(path.resolve(options.reportDir), COMPARE_DIR);
   fs.mkdirSync(dir, { recursive: true });
-  const vqaBackbone = options.vqaWeights === undefined ? undefined : await namedBackbone(options.vqaWeights, '--vqa-weights', plan, options.checkpoint);
+  const vqaBackbone = await vqaBackboneOf(options.vqaWeights, plan, options.checkpoint);
   if (vqaBackbone) log(`VQA backbone: ${vqaBackbone.weights}${vqaBackbone.sha256 ? ` (sha256 ${vqaBackbone.sha256.slice(0, 12)}…)` : ''}, frozen`);
   const machine = await demoMachine();
   const tok = BlipTokenizer.bertBaseUncased();

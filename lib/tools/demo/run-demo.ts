@@ -27,7 +27,7 @@ import {
   type VqaStageResult,
 } from './demo-stages';
 import { renderChartPng } from './line-chart';
-import { demoMachine, generateDemoData, namedBackbone, type DemoMachine, type NamedBackbone } from './demo-setup';
+import { demoMachine, generateDemoData, vqaBackboneOf, type DemoMachine, type NamedBackbone } from './demo-setup';
 import { writeReportPage, type ReportPageInput } from './report-page';
 import { writeServeBundle } from './serve-bundle';
 
@@ -38,7 +38,7 @@ export interface DemoOptions {
   reportDir: string;
   /** A real BLIP checkpoint (.pth or .safetensors) instead of the embedded small pretrained one. */
   checkpoint?: string;
-  /** The VQA stage's backbone instead (a VQA-fine-tuned BLIP; see StageContext.vqaWeights). */
+  /** The VQA stage's backbone: a VQA-fine-tuned BLIP's file, or 'pretrained'; by default the embedded VQA backbone (see vqaBackboneOf). */
   vqaWeights?: string;
   log?: (line: string) => void;
   /** Progress bars are drawn on this stream when it is a terminal; otherwise a line per tenth goes to `log`. */
@@ -143,7 +143,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const log = options.log ?? (() => {});
   const report = path.resolve(options.reportDir);
   fs.mkdirSync(report, { recursive: true });
-  const vqaBackbone = options.vqaWeights === undefined ? undefined : await namedBackbone(options.vqaWeights, '--vqa-weights', plan, options.checkpoint);
+  const vqaBackbone = await vqaBackboneOf(options.vqaWeights, plan, options.checkpoint);
   const machine = await demoMachine();
   const tok = BlipTokenizer.bertBaseUncased();
   const data = path.join(report, 'data');
