@@ -159,6 +159,7 @@ describe('VQA and captioning on image files', () => {
     expect(await ask(smoothed, { score: 'smoothed' })).toEqual(official);
     expect(official.map((a) => a.score)).not.toEqual(likelihood.map((a) => a.score));
     await expectUniAdapterError(ask(smoothed, { score: 'probability' }), 'ERR_ARG', "score must be 'smoothed' or 'log-likelihood'");
+    await expectUniAdapterError(ask(smoothed, { mode: 'generate', score: 'log-likelihood' }), 'ERR_ARG', "score chooses how mode 'rank' scores");
     // The service's answerScore: checked with the configuration, before any model loads.
     const serve = (answerScore: unknown) => checkServeConfig({ models: { vqa: { config: 'vqa.json' } }, answerScore }, tmp);
     expect(serve('log-likelihood').answerScore).toBe('log-likelihood');

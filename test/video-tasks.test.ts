@@ -129,5 +129,19 @@ describe('VideoQA', () => {
     const truth = records.map((x) => x.answer);
     const hits = direct.filter((d, i) => d.answer === truth[i]).length;
     expect(r.metrics.accuracy).toBeCloseTo((100 * hits) / records.length, 10);
+    // answerScore reaches the ranking: the same answers as answerQuestions with that score.
+    const evalOptions = { task: 'video-qa' as const, model: { config }, data: { folder: data }, adapter: s.adapter, frames: 4, answerK: 4, limit: 6 };
+    const byLikelihood = await runEvaluation({ ...evalOptions, answerScore: 'log-likelihood' });
+    const directLikelihood = await answerQuestions(model, records.map((x) => x.video), records.map((x) => x.question), {
+      tokenizer: BlipTokenizer.bertBaseUncased(),
+      answerList: answers,
+      k: 4,
+      kind: 'video',
+      frames: 4,
+      score: 'log-likelihood',
+    });
+    expect(byLikelihood.predictions?.map((p) => p.answer)).toEqual(directLikelihood.map((d) => d.answer));
+    await expect(runEvaluation({ ...evalOptions, answerScore: 'probability' as 'smoothed' })).rejects.toMatchObject({ code: 'ERR_CONFIG', message: expect.stringContaining("answerScore must be 'smoothed' or 'log-likelihood'") });
+    await expect(runEvaluation({ ...evalOptions, vqaMode: 'generate', answerScore: 'smoothed' })).rejects.toMatchObject({ code: 'ERR_CONFIG', message: expect.stringContaining("answerScore applies to vqaMode 'rank'") });
   });
 });

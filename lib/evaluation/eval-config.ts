@@ -2,6 +2,7 @@
 import type { ModelChoice, TrainTask } from '../config/model-choice';
 import type { DataChoice } from '../data/data-choice';
 import { UniAdapterError } from '../errors';
+import type { AnswerScore } from '../inference/answer-score';
 import type { TextPadding } from '../text/text-batches';
 
 export interface EvalConfig {
@@ -28,6 +29,8 @@ export interface EvalConfig {
   vqaMode?: 'rank' | 'generate';
   /** Answer shortlist for ranking (k_test 128). */
   answerK?: number;
+  /** How ranking scores the shortlist: the official label-smoothed loss ('smoothed') or the summed log-probability ('log-likelihood'). */
+  answerScore?: AnswerScore;
   /** Captioning: beams (3), max and min length (20, 5, prompt included). */
   numBeams?: number;
   maxCaptionLength?: number;
@@ -43,7 +46,7 @@ export interface EvalConfig {
 
 /** Every key of {@link EvalConfig}; the type below fails to compile when one is missing. */
 export const EVAL_CONFIG_KEYS = [
-  'task', 'model', 'weights', 'adapter', 'data', 'split', 'k', 'beta', 'frames', 'frameSampling', 'maxTextLength', 'textPadding', 'vqaMode', 'answerK',
+  'task', 'model', 'weights', 'adapter', 'data', 'split', 'k', 'beta', 'frames', 'frameSampling', 'maxTextLength', 'textPadding', 'vqaMode', 'answerK', 'answerScore',
   'numBeams', 'maxCaptionLength', 'minCaptionLength', 'batchSize', 'limit', 'output', 'threads',
 ] as const satisfies ReadonlyArray<keyof EvalConfig>;
 const everyKeyListed: [Exclude<keyof EvalConfig, (typeof EVAL_CONFIG_KEYS)[number]>] extends [never] ? true : never = true;

@@ -13,6 +13,7 @@ import { topKIndices } from '../ranking/top-k';
 import { exactMatchAccuracy, vqaAccuracy } from './metrics/vqa-accuracy';
 import { captionImages } from '../inference/caption';
 import { answerQuestions } from '../inference/answer';
+import { checkAnswerScore } from '../inference/answer-score';
 import type { TaskModel } from '../model/create-model';
 import type { CaptionModel } from '../model/caption-model';
 import type { RetrievalModel } from '../model/retrieval-model';
@@ -50,6 +51,10 @@ export async function runEvaluation(c: EvalConfig, options: RunEvaluationOptions
   const started = Date.now();
   // Before a model is built: a misspelt data key or a missing file should not wait for the weights to load.
   const ds = await openTaskDataset(c.task, c.data);
+  if (c.answerScore !== undefined) {
+    checkAnswerScore(c.answerScore, 'ERR_CONFIG', 'answerScore');
+    if (c.vqaMode === 'generate') throw new UniAdapterError('ERR_CONFIG', "answerScore applies to vqaMode 'rank' (ranking over the answer list); leave it out with vqaMode 'generate'");
+  }
   await setThreads(c.threads ?? (await defaultThreads()));
   const session =
     options.session ??
@@ -98,6 +103,7 @@ export async function runEvaluation(c: EvalConfig, options: RunEvaluationOptions
           mode: c.vqaMode ?? 'rank',
           answerList: answers,
           k: c.answerK ?? 128,
+          ...(c.answerScore !== undefined ? { score: c.answerScore } : {}),
           kind: ds.task === 'video-qa' ? 'video' : 'image',
           frames: c.frames ?? 16,
           frameSampling: c.frameSampling,

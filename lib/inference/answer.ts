@@ -58,6 +58,9 @@ export async function answerQuestions(
   if (mode !== 'rank' && mode !== 'generate') {
     throw new UniAdapterError('ERR_ARG', `mode must be 'rank' (over answerList) or 'generate', got '${String(mode)}'`);
   }
+  if (mode === 'generate' && options.score !== undefined) {
+    throw new UniAdapterError('ERR_ARG', "score chooses how mode 'rank' scores the answer list; mode 'generate' has its beam score (leave score out)");
+  }
   if (images.length === 0) return [];
   const batch = options.batchSize ?? 32;
   if (!Number.isInteger(batch) || batch < 1) throw new UniAdapterError('ERR_ARG', `batchSize must be a positive integer, got ${String(options.batchSize)}`);
