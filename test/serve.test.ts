@@ -10,7 +10,9 @@ import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { deflateSync } from 'zlib';
+import { answerQuestions } from '../lib/inference/answer';
 import { RetrievalModel } from '../lib/model/retrieval-model';
+import { VqaModel } from '../lib/model/vqa-model';
 import { readServeConfig } from '../lib/serve/serve-config';
 import { buildServer, type RunningServer } from '../lib/serve/server';
 import { createService } from '../lib/serve/service';
@@ -280,6 +282,29 @@ describe('overload and shutdown', () => {
       expect(all.every((r) => r.status === 200 || r.status === 503)).toBe(true);
       for (const r of busy) expect([r.json.code, r.headers.get('retry-after')]).toEqual(['ERR_BUSY', '1']);
       expect((await post(base, '/v1/caption', { image, maxLength: 10, minLength: 5 })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("answerScore: log-likelihood ranks served answers as answerQuestions does with that score", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ua-serve-score-'));
+    const { configFile, images } = await makeSetup(root, { answerScore: 'log-likelihood' });
+    const { server, base: scored } = await start(configFile);
+    try {
+      const answers = ['red', 'top left', 'bottom right corner', 'yes', 'no'];
+      const question = 'where is it?';
+      await using model = await VqaModel.create(tinyConfig('vqa'));
+      const tok = BlipTokenizer.bertBaseUncased();
+      for (const file of images.slice(0, 3)) {
+        const image = b64(fs.readFileSync(file));
+        const got = (await post(scored, '/v1/answer', { image, question, answers })).json;
+        const [want] = await answerQuestions(model, [file], [question], { tokenizer: tok, answerList: answers, score: 'log-likelihood' });
+        const [official] = await answerQuestions(model, [file], [question], { tokenizer: tok, answerList: answers });
+        expect(got.answer).toBe(want.answer);
+        expect(got.score).toBeCloseTo(want.score, 4);
+        expect(got.score).not.toBeCloseTo(official.score, 4);
+      }
     } finally {
       await server.close();
     }
