@@ -38,7 +38,7 @@ let pack: ReturnType<typeof spawnSync>;
 let run: ReturnType<typeof spawnSync>;
 
 beforeAll(() => {
-  pack = spawnSync('bash', [path.join(ROOT, 'scripts/device/pack-carry.sh'), '--xz-level', '1', '--dest', carry], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+  pack = spawnSync('bash', [path.join(ROOT, 'scripts/device/pack-carry.sh'), '--xz-level', '3', '--dest', carry], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
   if (pack.status !== 0) throw new Error(`pack-carry failed (${pack.status}):\n${pack.stderr}`);
   run = spawnSync('bash', [path.join(ROOT, 'scripts/device/device-check.sh'), '--device', 'cpu', '--size', 'smallest', '--carry', carry, '--out', out], {
     cwd: ROOT,
