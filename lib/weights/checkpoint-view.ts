@@ -12,7 +12,7 @@ import { UniAdapterError } from '../errors';
 import type { CheckpointReader, TensorInfo } from '../io/checkpoint-reader';
 import { openCheckpoint } from '../io/checkpoint';
 import type { HostTensor } from '../tensor';
-import { sha256File } from './pretrained-manifest';
+import { digestIfSize, sha256File } from './pretrained-manifest';
 
 /** Header metadata entry of a file written with saveWeights' `base`: a JSON BaseReference. */
 export const BASE_METADATA_KEY = 'uniadapter.base';
@@ -82,22 +82,24 @@ function storedKeys(reader: CheckpointReader): Map<string, string> {
 class LayeredCheckpoint implements CheckpointReader {
   readonly metadata: Record<string, string>;
   private readonly sources = new Map<string, { reader: CheckpointReader; key: string }>();
+  /** The file itself, over its bases (the last layer). */
+  private readonly top: CheckpointReader;
 
   constructor(
     private readonly layers: CheckpointReader[],
     private readonly closesTop: boolean
   ) {
-    const top = layers[layers.length - 1];
-    this.metadata = Object.fromEntries(Object.entries(top.metadata).filter(([k]) => k !== BASE_METADATA_KEY && k !== TIED_METADATA_KEY));
+    this.top = layers[layers.length - 1];
+    this.metadata = Object.fromEntries(Object.entries(this.top.metadata).filter(([k]) => k !== BASE_METADATA_KEY && k !== TIED_METADATA_KEY));
     for (const reader of layers) for (const [name, key] of storedKeys(reader)) this.sources.set(name, { reader, key });
   }
 
   get path(): string {
-    return this.layers[this.layers.length - 1].path;
+    return this.top.path;
   }
 
   get format(): CheckpointReader['format'] {
-    return this.layers[this.layers.length - 1].format;
+    return this.top.format;
   }
 
   names(): string[] {
@@ -121,8 +123,7 @@ class LayeredCheckpoint implements CheckpointReader {
   }
 
   async close(): Promise<void> {
-    const top = this.layers[this.layers.length - 1];
-    for (const r of this.layers) if (r !== top || this.closesTop) await r.close();
+    for (const r of this.layers) if (r !== this.top || this.closesTop) await r.close();
   }
 }
 
@@ -158,8 +159,7 @@ async function checkBase(from: string, file: string, ref: BaseReference): Promis
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
     throw new UniAdapterError('ERR_WEIGHTS', `${from} holds only what differs from ${ref.file}, which is not at ${file}; put the base beside it`);
   }
-  const size = fs.statSync(file).size;
-  const sum = size === ref.bytes ? await sha256File(file) : '';
+  const { size, sha256: sum } = await digestIfSize(file, ref.bytes);
   if (sum !== ref.sha256) {
     throw new UniAdapterError(
       'ERR_WEIGHTS',

@@ -38,6 +38,15 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * A file's size and, when the size is the expected one, its SHA-256 ('' otherwise: a file of another
+ * size cannot match, and hashing it would be wasted).
+ */
+export async function digestIfSize(file: string, bytes: number): Promise<{ size: number; sha256: string }> {
+  const size = fs.statSync(file).size;
+  return { size, sha256: size === bytes ? await sha256File(file) : '' };
+}
+
 /** The manifest path of a checkpoint: `model.safetensors` → `model.json`. */
 export function manifestPathOf(weights: string): string {
   return weights.replace(/\.safetensors$/, '') + '.json';
@@ -56,8 +65,7 @@ export async function readVerifiedManifest(manifestFile: string): Promise<{ mani
   }
   const weights = path.join(path.dirname(manifestFile), manifest.weights);
   if (!fs.existsSync(weights)) throw new UniAdapterError('ERR_WEIGHTS', `${manifestFile}: its checkpoint ${weights} is missing`);
-  const size = fs.statSync(weights).size;
-  const sum = size === manifest.bytes ? await sha256File(weights) : '';
+  const { size, sha256: sum } = await digestIfSize(weights, manifest.bytes);
   if (sum !== manifest.sha256) {
     throw new UniAdapterError(
       'ERR_WEIGHTS',

@@ -97,7 +97,9 @@ export async function vqaBackboneOf(vqaWeights: string | undefined, plan: DemoPl
   if (vqaWeights === PRETRAINED_VQA_BACKBONE) return undefined;
   if (vqaWeights !== undefined) return namedBackbone(vqaWeights, '--vqa-weights', plan, checkpoint);
   if (checkpoint) return undefined;
-  return namedBackbone((await embeddedModel('vqa')).weights, 'the embedded VQA backbone', plan);
+  // Verified against its manifest by embeddedModel; that it fits the demo's VQA model is a test's to check.
+  const { weights, manifest } = await embeddedModel('vqa');
+  return { weights, sha256: manifest.sha256, command: manifest.command };
 }
 
 /** The machine the figures were measured on. */
